@@ -1,0 +1,181 @@
+//! The optimal DAE `Φ_t` (Theorem 2.1): the posterior mean
+//!
+//! ```text
+//! Φ_t(x̃) = E_t[x | x̃] = ∫ x ν_t(x̃ − x) μ₀(dx) / ∫ ν_t(x̃ − x) μ₀(dx) = x̃ − E_t[ε | x̃]      (3), (4)
+//! ```
+//!
+//! is the global minimiser of the DAE objective `L[g] = E|g(x + ε) − x|²` (2). Exact forms:
+//!
+//! | μ₀ | noise | function | accuracy |
+//! |---|---|---|---|
+//! | point cloud | any family | [`empirical`] | exact up to rounding (streaming log-sum-exp) |
+//! | Gaussian | Gaussian | [`gaussian`], eq. (13) | exact |
+//! | Gaussian mixture | Gaussian | [`mixture`], eq. (7) on `W_t * μ₀` | exact |
+//! | density, d ≤ 2 | any family | [`crate::quadrature`] | adaptive Gauss–Kronrod, error estimate |
+//!
+//! [`optimal`] picks the right one. The initial velocity `(Φ_t(x) − x)/t → ∇log μ₀(x)` as
+//! `t → 0` (8) is [`velocity`].
+
+use crate::error::{Error, Result, check_points, check_time};
+use crate::kernel::{self, SoftmaxMean};
+use crate::linalg::Spd;
+use crate::measure::{Density, Empirical, Gaussian, Measure, Mixture, map_rows};
+use crate::noise::Noise;
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+
+/// `Φ_t(y) = Σ_i w_i ν_t(y − x_i) x_i / Σ_i w_i ν_t(y − x_i)` for the point cloud `Σ w_i δ_{x_i}`
+/// (eq. 3 with an empirical μ₀), any noise family.
+///
+/// Computed by the kernel's streaming log-sum-exp on the log-weights `log ν_t(y − x_i)`, so it
+/// holds for any `t > 0`. `O(N·M·d)`. Uniform noise: a query whose cube `[y − a, y + a]ᵈ` holds
+/// no atom has no posterior; that is an [`Error::NoPosterior`] naming the first such query.
+pub fn empirical(
+    mu: &Empirical,
+    noise: Noise,
+    t: f64,
+    queries: ArrayView2<f64>,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Array2<f64>> {
+    let r = empirical_reduction(mu, noise, t, queries, progress)?;
+    if let Some(j) = r
+        .log_normalizer
+        .iter()
+        .position(|l| *l == f64::NEG_INFINITY)
+    {
+        return Err(Error::NoPosterior {
+            row: j + 1,
+            detail: match noise {
+                Noise::Uniform => format!(
+                    "uniform noise with t = {t} searches the cube of half-width √(3t) = {}",
+                    Noise::uniform_half_width(t)
+                ),
+                _ => format!("{noise} noise with t = {t}"),
+            },
+        });
+    }
+    Ok(r.mean)
+}
+
+/// The kernel reduction behind [`empirical`]: also returns `log Σ_i w_i ν_t(y − x_i)` up to the
+/// noise's normalising constant, and leaves queries without a posterior as NaN rows.
+pub fn empirical_reduction(
+    mu: &Empirical,
+    noise: Noise,
+    t: f64,
+    queries: ArrayView2<f64>,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<SoftmaxMean> {
+    check_time("t", t)?;
+    let noise = noise.check()?;
+    check_points("query", queries, Some(mu.dim()))?;
+    let log_w = mu.weights().map(|w| w.mapv(f64::ln));
+    Ok(kernel::softmax_mean(
+        queries,
+        mu.points(),
+        log_w.as_ref().map(|w| w.view()),
+        noise.pair_kernel(t, mu.dim()),
+        progress,
+    ))
+}
+
+/// Eq. (13): `Φ_t(x) = (I + tΣ⁻¹)⁻¹ x + (I + t⁻¹Σ)⁻¹ m`, evaluated in the equivalent form
+/// `m + Σ(Σ + tI)⁻¹(x − m)`, which stays well conditioned for both `t → 0` and `t → ∞`. Exact.
+pub fn gaussian(mu: &Gaussian, t: f64, queries: ArrayView2<f64>) -> Result<Array2<f64>> {
+    check_time("t", t)?;
+    check_points("query", queries, Some(mu.dim()))?;
+    let gain = GaussianGain::new(mu, t)?;
+    Ok(map_rows(queries, mu.dim(), |x| gain.apply(x)))
+}
+
+/// `x ↦ m + Σ(Σ + tI)⁻¹(x − m)`, the posterior mean of one Gaussian component.
+struct GaussianGain<'a> {
+    mu: &'a Gaussian,
+    blurred: Spd,
+}
+
+impl<'a> GaussianGain<'a> {
+    fn new(mu: &'a Gaussian, t: f64) -> Result<Self> {
+        let blurred = Spd::new("Σ + tI", crate::linalg::add_diag(mu.cov(), t))?;
+        Ok(GaussianGain { mu, blurred })
+    }
+
+    fn apply(&self, x: ArrayView1<f64>) -> Array1<f64> {
+        let z = self.blurred.solve((&x - &self.mu.mean()).view());
+        self.mu.cov().dot(&z) + self.mu.mean()
+    }
+}
+
+/// Eq. (7) for a Gaussian mixture: `Φ_t(x) = x + t∇log(W_t * μ₀)(x)` with
+/// `W_t * μ₀ = Σ_k π_k N(m_k, Σ_k + tI)`, evaluated as the responsibility-weighted mix of the
+/// component posterior means `Σ_k r_k(x) [m_k + Σ_k(Σ_k + tI)⁻¹(x − m_k)]`, `r_k` the
+/// responsibilities under `W_t * μ₀`. The two forms are equal; this one avoids the cancellation
+/// `x − (x − m)` of the Tweedie form at large `t` ([`tweedie`] computes that form). Exact.
+pub fn mixture(mu: &Mixture, t: f64, queries: ArrayView2<f64>) -> Result<Array2<f64>> {
+    check_time("t", t)?;
+    check_points("query", queries, Some(mu.dim()))?;
+    let blurred = mu.add_isotropic(t)?;
+    let gains = mu
+        .components()
+        .iter()
+        .map(|g| GaussianGain::new(g, t))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(map_rows(queries, mu.dim(), |x| {
+        let r = blurred.responsibilities(x);
+        let mut phi = Array1::zeros(mu.dim());
+        for (rk, gain) in r.iter().zip(&gains) {
+            if *rk > 0.0 {
+                phi.scaled_add(*rk, &gain.apply(x));
+            }
+        }
+        phi
+    }))
+}
+
+/// The Tweedie / Brown form (7) literally: `x + t ∇log(W_t * μ₀)(x)` for any measure whose
+/// Gaussian blur `W_t * μ₀` the caller supplies as a [`Density`] (for a mixture,
+/// `mu.add_isotropic(t)`). Exact up to the cancellation in `x + t·score` at large `t`.
+pub fn tweedie(blurred: &dyn Density, t: f64, queries: ArrayView2<f64>) -> Result<Array2<f64>> {
+    check_time("t", t)?;
+    check_points("query", queries, Some(blurred.dim()))?;
+    Ok(map_rows(queries, blurred.dim(), |x| {
+        &x + &(blurred.score(x) * t)
+    }))
+}
+
+/// The optimal DAE for any measure and noise: [`empirical`] for point clouds, the closed forms
+/// (13) and (7) for Gaussian and mixture measures under Gaussian noise, and quadrature of (3)
+/// for those measures under other noise in d ≤ 2 (an [`Error::Unsupported`] in higher `d`:
+/// sample the measure and use the empirical path instead).
+pub fn optimal(
+    mu: &Measure,
+    noise: Noise,
+    t: f64,
+    queries: ArrayView2<f64>,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Array2<f64>> {
+    let noise = noise.check()?;
+    match (mu, noise) {
+        (Measure::Empirical(e), _) => empirical(e, noise, t, queries, progress),
+        (Measure::Gaussian(g), Noise::Gaussian) => gaussian(g, t, queries),
+        (Measure::Mixture(m), Noise::Gaussian) => mixture(m, t, queries),
+        (Measure::Gaussian(_) | Measure::Mixture(_), _) => Err(Error::Unsupported(format!(
+            "{noise} noise on a Gaussian or mixture measure needs quadrature, which this build \
+             does not have; sample the measure and pass it as data"
+        ))),
+    }
+}
+
+/// The velocity `(Φ_t(x) − x)/t`, which tends to the score `∇log μ₀(x)` as `t → 0` (8), with an
+/// `O(t)` error, for every noise family (METHODS §3).
+pub fn velocity(phi: ArrayView2<f64>, queries: ArrayView2<f64>, t: f64) -> Array2<f64> {
+    (&phi - &queries) / t
+}
+
+/// The score `∇log μ₀(x)` of every query row, for the measures with a density.
+pub fn score(mu: &Measure, queries: ArrayView2<f64>) -> Result<Array2<f64>> {
+    check_points("query", queries, Some(mu.dim()))?;
+    let density = mu.density().ok_or_else(|| {
+        Error::Unsupported("a point cloud has no score; smooth it or use a density".into())
+    })?;
+    Ok(map_rows(queries, mu.dim(), |x| density.score(x)))
+}

@@ -1,0 +1,92 @@
+//! A branch-free `exp` for non-positive arguments, written so that the compiler vectorises it.
+//!
+//! Why our own: the streaming softmax evaluates one exponential per (query, data) pair, and libm's
+//! scalar `exp` is a function call that stops the loop from vectorising. After the running-max
+//! shift every argument is `≤ 0`, which removes overflow and lets the scaling by `2^k` be done on
+//! the exponent bits with integer shifts only.
+//!
+//! Method: `x = k ln 2 + r` with `k = round(x / ln 2)` (by the `1.5·2⁵²` shifter, which also leaves
+//! `k` in the low mantissa bits), `|r| ≤ ln 2 / 2`, `ln 2` split in a 32-bit head and a tail so
+//! that `k ln2_hi` is exact for `|k| < 2²¹`; `e^r` by its Taylor polynomial of degree 13 (truncation
+//! `r¹⁴/14! < 5·10⁻¹⁸`, below a twentieth of an ulp), and `2^k` applied as two factors `2^{k₁}2^{k₂}`
+//! so that results in the subnormal range (`x < −708.4`) come out right too. The error against a
+//! correctly rounded exp is measured in the tests (`≤ 2 ulp` on `[−745, 0]`).
+
+const LOG2E: f64 = std::f64::consts::LOG2_E;
+/// `ln 2` rounded to 32 significant bits, so `k · LN2_HI` is exact for `|k| < 2²¹`.
+const LN2_HI: f64 = 0.693_147_180_369_123_8;
+const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+/// `1.5 · 2⁵²`: adding it rounds to an integer (ties to even) and parks it in the low bits.
+const SHIFTER: f64 = 6_755_399_441_055_744.0;
+/// Below this every result underflows to zero (`exp(−745.2) < 2⁻¹⁰⁷⁵`).
+const MIN_ARG: f64 = -746.0;
+
+/// `e^x` for `x ≤ 0` (including `−∞ ↦ 0`); arguments above 0 are outside the contract.
+#[inline(always)]
+pub fn exp_nonpositive(x: f64) -> f64 {
+    let x = if x < MIN_ARG { MIN_ARG } else { x };
+    let shifted = x * LOG2E + SHIFTER;
+    let k = shifted - SHIFTER;
+    let r = (x - k * LN2_HI) - k * LN2_LO;
+    // Horner on the Taylor coefficients 1/j!, highest degree first.
+    let mut p = 1.0 / 6_227_020_800.0;
+    p = p * r + 1.0 / 479_001_600.0;
+    p = p * r + 1.0 / 39_916_800.0;
+    p = p * r + 1.0 / 3_628_800.0;
+    p = p * r + 1.0 / 362_880.0;
+    p = p * r + 1.0 / 40_320.0;
+    p = p * r + 1.0 / 5_040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    // −k ∈ [0, 1077] as an integer, read off the shifter's mantissa without a float→int convert.
+    let neg_k = SHIFTER.to_bits().wrapping_sub(shifted.to_bits());
+    let k1 = neg_k >> 1;
+    let k2 = neg_k - k1;
+    let s1 = f64::from_bits((1023 - k1) << 52);
+    let s2 = f64::from_bits((1023 - k2) << 52);
+    p * s1 * s2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ulps(a: f64, b: f64) -> u64 {
+        (a.to_bits() as i64 - b.to_bits() as i64).unsigned_abs()
+    }
+
+    /// Against libm's `exp` (correctly rounded to within 1 ulp): ≤ 2 ulp over the normal range and
+    /// ≤ 2 ulp of the subnormal spacing below it; 2·10⁶ points cover every binade of `[−745, 0]`.
+    #[test]
+    fn exp_is_within_two_ulp_of_libm_on_the_whole_range() {
+        let n = 2_000_000;
+        let mut worst = 0;
+        for i in 0..=n {
+            let x = -745.0 * (i as f64 / n as f64);
+            let got = exp_nonpositive(x);
+            let want = x.exp();
+            worst = worst.max(ulps(got, want));
+            assert!(ulps(got, want) <= 2, "x = {x}: {got:e} vs {want:e}");
+        }
+        // Small arguments exercise r near 0 and the k = 0 branch.
+        for i in 0..100_000 {
+            let x = -(i as f64) * 1e-5;
+            assert!(ulps(exp_nonpositive(x), x.exp()) <= 2, "x = {x}");
+        }
+        assert!(worst <= 2);
+    }
+
+    #[test]
+    fn exp_limits() {
+        assert_eq!(exp_nonpositive(0.0), 1.0);
+        assert_eq!(exp_nonpositive(-0.0), 1.0);
+        assert_eq!(exp_nonpositive(f64::NEG_INFINITY), 0.0);
+        assert_eq!(exp_nonpositive(-800.0), 0.0);
+        assert!(exp_nonpositive(-745.0) > 0.0);
+    }
+}

@@ -1,0 +1,434 @@
+//! The hot path: every `O(N·M·d)` loop of the library lives here.
+//!
+//! One reduction serves the optimal DAE, deep DAEs (blurring mean shift), mixture flows and
+//! entropic OT: for queries `y_j` (`M × d`), data `x_i` (`N × d`) with weights `w_i` and a pairwise
+//! log-weight `ℓ(y_j, x_i)`,
+//!
+//! ```text
+//! log Z_j = log Σ_i w_i exp ℓ(y_j, x_i)               (the log-normaliser)
+//! Φ_j     = Σ_i w_i exp ℓ(y_j, x_i) x_i / Z_j          (the softmax-weighted mean)
+//! ```
+//!
+//! computed in one streaming pass with a running maximum (online softmax), never forming the
+//! `M × N` matrix nor `exp ℓ` itself, so nothing underflows: `t = 10⁻⁶` and `t = 10⁶` both work.
+//!
+//! **Determinism**: every query is reduced by one thread, over the data in a fixed order with a
+//! fixed lane structure, so the result is bit-identical for any thread count.
+//!
+//! **Two paths**: in low dimension the pairwise costs are computed directly on coordinate-major
+//! data (vectorised over data points); for squared-Euclidean costs in dimension
+//! ≥ [`GEMM_MIN_DIM`], `|x − y|² = |x|² + |y|² − 2⟨x, y⟩` with the inner products as blocked
+//! matrix products (faer's GEMM), after centring both clouds on the data mean so that the
+//! cancellation error `≈ ε (|x|² + |y|²)` stays at the scale of the data spread.
+
+mod exp;
+
+pub use exp::exp_nonpositive;
+
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use rayon::prelude::*;
+
+/// The pairwise log-weight `ℓ(y, x) = log ν_t(y − x) + const` of a noise family.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PairKernel {
+    /// `ℓ = −|y − x|² / 2t`, stored as `1/2t`.
+    Gaussian {
+        /// `1 / 2t`.
+        inv_two_t: f64,
+    },
+    /// `ℓ = −|y − x|₁ / b`.
+    Laplace {
+        /// `1 / b`.
+        inv_b: f64,
+    },
+    /// `ℓ = 0` if `|y − x|_∞ ≤ a`, `−∞` otherwise.
+    Cube {
+        /// The half-width `a`.
+        half_width: f64,
+    },
+    /// `ℓ = −((ν + d)/2) · log(1 + |y − x|² / (ν s²))`.
+    Student {
+        /// `(ν + d) / 2`.
+        half_nu_plus_d: f64,
+        /// `1 / (ν s²)`.
+        inv_nu_s2: f64,
+    },
+}
+
+impl PairKernel {
+    /// `ℓ` from the pair cost (`|z|²`, `|z|₁` or `|z|_∞`, whichever the kernel uses).
+    #[inline(always)]
+    fn log_weight(self, cost: f64) -> f64 {
+        match self {
+            PairKernel::Gaussian { inv_two_t } => -cost * inv_two_t,
+            PairKernel::Laplace { inv_b } => -cost * inv_b,
+            PairKernel::Cube { half_width } => {
+                if cost <= half_width {
+                    0.0
+                } else {
+                    f64::NEG_INFINITY
+                }
+            }
+            PairKernel::Student {
+                half_nu_plus_d,
+                inv_nu_s2,
+            } => -half_nu_plus_d * (cost * inv_nu_s2).ln_1p(),
+        }
+    }
+
+    fn is_squared_euclidean(self) -> bool {
+        matches!(
+            self,
+            PairKernel::Gaussian { .. } | PairKernel::Student { .. }
+        )
+    }
+}
+
+/// Data points per streamed chunk: a chunk's costs and weights (2 × 4 KiB) stay in L1.
+const CHUNK: usize = 512;
+/// Queries per parallel task: enough work per task to amortise scheduling, small enough that
+/// two cores stay balanced at M = 1000.
+const QUERY_BLOCK: usize = 32;
+/// Accumulator lanes: sums are kept in 8 interleaved partial sums so that the loops vectorise
+/// on any vector width while the summation order stays fixed (hence bit-identical results).
+const LANES: usize = 8;
+/// From this dimension on, squared-Euclidean costs go through GEMM (see the module docs).
+pub const GEMM_MIN_DIM: usize = 16;
+
+/// The result of [`softmax_mean`]: one log-normaliser and one weighted mean per query.
+#[derive(Debug, Clone)]
+pub struct SoftmaxMean {
+    /// `log Z_j = log Σ_i w_i exp ℓ(y_j, x_i)` (`−∞` where every weight vanishes).
+    pub log_normalizer: Array1<f64>,
+    /// `Σ_i softmax_ij x_i`, one row per query (NaN rows where `log Z_j = −∞`).
+    pub mean: Array2<f64>,
+}
+
+/// The streaming softmax reduction over all `M × N` pairs (module docs). `log_weights` are
+/// `log w_i` of normalised weights (`None`: uniform `1/N`); `progress` is called with the number
+/// of queries finished.
+///
+/// Cost `O(M·N·d)` time, `O((M + N)·d)` memory. Requires `queries.ncols() == data.ncols()` and
+/// `N ≥ 1`; callers validate user input before reaching the kernel.
+pub fn softmax_mean(
+    queries: ArrayView2<f64>,
+    data: ArrayView2<f64>,
+    log_weights: Option<ArrayView1<f64>>,
+    kernel: PairKernel,
+    progress: &(dyn Fn(usize) + Sync),
+) -> SoftmaxMean {
+    let d = data.ncols();
+    assert_eq!(
+        queries.ncols(),
+        d,
+        "kernel: query and data dimensions differ"
+    );
+    assert!(data.nrows() > 0, "kernel: no data");
+    let centre = data.mean_axis(Axis(0)).expect("non-empty");
+    let prepared = Prepared::new(data, log_weights, &centre);
+    let m = queries.nrows();
+    let mut lse = vec![0.0; m];
+    let mut mean = vec![0.0; m * d];
+    let use_gemm = d >= GEMM_MIN_DIM && kernel.is_squared_euclidean();
+    lse.par_chunks_mut(QUERY_BLOCK)
+        .zip(mean.par_chunks_mut(QUERY_BLOCK * d))
+        .enumerate()
+        .for_each(|(b, (lse_b, mean_b))| {
+            let rows = b * QUERY_BLOCK..b * QUERY_BLOCK + lse_b.len();
+            let mut q = queries.slice(ndarray::s![rows, ..]).to_owned();
+            q -= &centre;
+            if use_gemm {
+                gemm_block(&prepared, q.view(), kernel, lse_b, mean_b);
+            } else {
+                match kernel {
+                    PairKernel::Gaussian { .. } | PairKernel::Student { .. } => {
+                        direct_block(&prepared, q.view(), |a, z| a + z * z, kernel, lse_b, mean_b)
+                    }
+                    PairKernel::Laplace { .. } => direct_block(
+                        &prepared,
+                        q.view(),
+                        |a, z| a + z.abs(),
+                        kernel,
+                        lse_b,
+                        mean_b,
+                    ),
+                    PairKernel::Cube { .. } => direct_block(
+                        &prepared,
+                        q.view(),
+                        |a, z| a.max(z.abs()),
+                        kernel,
+                        lse_b,
+                        mean_b,
+                    ),
+                }
+            }
+            // Undo the centring of the means.
+            for row in mean_b.chunks_mut(d) {
+                for (v, c) in row.iter_mut().zip(centre.iter()) {
+                    *v += c;
+                }
+            }
+            progress(lse_b.len());
+        });
+    SoftmaxMean {
+        log_normalizer: Array1::from(lse),
+        mean: Array2::from_shape_vec((m, d), mean).expect("shape"),
+    }
+}
+
+/// The data, centred, in the two layouts the paths want, padded to a multiple of [`LANES`] with
+/// atoms of weight zero (`log w = −∞`), which add exactly `+0` to every sum.
+struct Prepared {
+    padded: usize,
+    d: usize,
+    /// Coordinate-major: coordinate `k` of atom `i` at `k·padded + i` (direct path).
+    by_coord: Vec<f64>,
+    /// Row-major `padded × d` (GEMM path).
+    by_row: Vec<f64>,
+    /// `|x_i|²` (GEMM path).
+    norms: Vec<f64>,
+    /// `log w_i` including the `−log N` of uniform weights, `−∞` on padding.
+    log_w: Vec<f64>,
+}
+
+impl Prepared {
+    fn new(
+        data: ArrayView2<f64>,
+        log_weights: Option<ArrayView1<f64>>,
+        centre: &Array1<f64>,
+    ) -> Self {
+        let (n, d) = data.dim();
+        let padded = n.div_ceil(LANES) * LANES;
+        let mut by_coord = vec![0.0; d * padded];
+        let mut by_row = vec![0.0; padded * d];
+        let mut norms = vec![0.0; padded];
+        let mut log_w = vec![f64::NEG_INFINITY; padded];
+        let uniform = -(n as f64).ln();
+        for i in 0..n {
+            let mut s = 0.0;
+            for k in 0..d {
+                let v = data[[i, k]] - centre[k];
+                by_coord[k * padded + i] = v;
+                by_row[i * d + k] = v;
+                s += v * v;
+            }
+            norms[i] = s;
+            log_w[i] = log_weights.map_or(uniform, |w| w[i]);
+        }
+        Prepared {
+            padded,
+            d,
+            by_coord,
+            by_row,
+            norms,
+            log_w,
+        }
+    }
+}
+
+/// Running state of one query's online softmax: the max `m`, and lane sums of `e^{ℓ − m}` and of
+/// `e^{ℓ − m} x_k`.
+struct Online {
+    max: f64,
+    sum: [f64; LANES],
+    acc: Vec<[f64; LANES]>,
+}
+
+impl Online {
+    fn new(d: usize) -> Self {
+        Online {
+            max: f64::NEG_INFINITY,
+            sum: [0.0; LANES],
+            acc: vec![[0.0; LANES]; d],
+        }
+    }
+
+    /// Writes `log Z` and the mean; lanes are folded in a fixed order.
+    fn finish(&self, lse: &mut f64, mean: &mut [f64]) {
+        let total = fold_lanes(&self.sum);
+        let acc: Vec<f64> = self.acc.iter().map(fold_lanes).collect();
+        finish_row(self.max, total, &acc, lse, mean);
+    }
+}
+
+/// `log Z = m + log Σ` and the mean `acc / Σ`; a query whose weights all vanish gets `−∞` and NaN.
+fn finish_row(max: f64, total: f64, acc: &[f64], lse: &mut f64, mean: &mut [f64]) {
+    if max == f64::NEG_INFINITY || total == 0.0 {
+        *lse = f64::NEG_INFINITY;
+        mean.fill(f64::NAN);
+        return;
+    }
+    *lse = max + total.ln();
+    for (m, a) in mean.iter_mut().zip(acc) {
+        *m = a / total;
+    }
+}
+
+fn fold_lanes(a: &[f64; LANES]) -> f64 {
+    ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]))
+}
+
+fn lane_max(v: &[f64]) -> f64 {
+    let mut m = [f64::NEG_INFINITY; LANES];
+    for c in v.chunks_exact(LANES) {
+        for l in 0..LANES {
+            m[l] = if c[l] > m[l] { c[l] } else { m[l] };
+        }
+    }
+    m.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b))
+}
+
+/// Raises a running max to `new_max` and returns the factor `e^{old − new}` that rescales what was
+/// accumulated under the old one.
+#[inline(always)]
+fn raise_max(max: &mut f64, new_max: f64) -> f64 {
+    let scale = exp_nonpositive(*max - new_max);
+    *max = new_max;
+    scale
+}
+
+/// Turns a chunk of log-weights `ℓ` (length a multiple of [`LANES`]) into `e^{ℓ − m}` in place,
+/// raising the running max `m` first if the chunk exceeds it, and adds them to the lane sums.
+/// Returns the factor by which everything accumulated before must be rescaled (`None`: the chunk
+/// carries no mass and was zeroed).
+#[inline(always)]
+fn exponentiate(ell: &mut [f64], max: &mut f64, sum: &mut [f64; LANES]) -> Option<f64> {
+    let chunk_max = lane_max(ell);
+    if chunk_max == f64::NEG_INFINITY {
+        ell.fill(0.0);
+        return None;
+    }
+    let scale = if chunk_max > *max {
+        let s = raise_max(max, chunk_max);
+        sum.iter_mut().for_each(|v| *v *= s);
+        s
+    } else {
+        1.0
+    };
+    let m = *max;
+    for c in ell.chunks_exact_mut(LANES) {
+        for l in 0..LANES {
+            c[l] = exp_nonpositive(c[l] - m);
+            sum[l] += c[l];
+        }
+    }
+    Some(scale)
+}
+
+/// Direct path: per query, stream the data in chunks; `combine` folds one coordinate difference
+/// into the pair cost, which the kernel turns into `ℓ`.
+fn direct_block(
+    p: &Prepared,
+    queries: ArrayView2<f64>,
+    combine: impl Fn(f64, f64) -> f64 + Copy,
+    kernel: PairKernel,
+    lse: &mut [f64],
+    mean: &mut [f64],
+) {
+    let d = p.d;
+    let mut ell = vec![0.0; CHUNK];
+    for (j, q) in queries.rows().into_iter().enumerate() {
+        let mut st = Online::new(d);
+        for start in (0..p.padded).step_by(CHUNK) {
+            let len = CHUNK.min(p.padded - start);
+            let ell = &mut ell[..len];
+            ell.fill(0.0);
+            for k in 0..d {
+                let xk = &p.by_coord[k * p.padded + start..][..len];
+                let yk = q[k];
+                for (c, &x) in ell.iter_mut().zip(xk) {
+                    *c = combine(*c, yk - x);
+                }
+            }
+            for (c, &lw) in ell.iter_mut().zip(&p.log_w[start..start + len]) {
+                *c = kernel.log_weight(*c) + lw;
+            }
+            let Some(scale) = exponentiate(ell, &mut st.max, &mut st.sum) else {
+                continue;
+            };
+            for (k, acc) in st.acc.iter_mut().enumerate() {
+                if scale != 1.0 {
+                    acc.iter_mut().for_each(|v| *v *= scale);
+                }
+                let xk = &p.by_coord[k * p.padded + start..][..len];
+                for (c, x) in ell.chunks_exact(LANES).zip(xk.chunks_exact(LANES)) {
+                    for l in 0..LANES {
+                        acc[l] += c[l] * x[l];
+                    }
+                }
+            }
+        }
+        st.finish(&mut lse[j], &mut mean[j * d..(j + 1) * d]);
+    }
+}
+
+/// GEMM path for squared-Euclidean costs (Gaussian and Student noise) in high dimension: per
+/// chunk, the Gram block `Q Xᵀ` and the weighted sum `P X` are matrix products.
+fn gemm_block(
+    p: &Prepared,
+    q: ArrayView2<f64>,
+    kernel: PairKernel,
+    lse: &mut [f64],
+    mean: &mut [f64],
+) {
+    use faer::{Accum, MatMut, MatRef, Par};
+    let (mq, d) = q.dim();
+    let q = q.as_standard_layout();
+    let qs = q.as_slice().expect("standard layout");
+    let qn: Vec<f64> = qs
+        .chunks(d)
+        .map(|r| r.iter().map(|v| v * v).sum())
+        .collect();
+    let q_mat = MatRef::from_row_major_slice(qs, mq, d);
+    let mut gram = vec![0.0; mq * CHUNK];
+    let mut acc = vec![0.0; mq * d];
+    let mut max = vec![f64::NEG_INFINITY; mq];
+    let mut sum = vec![[0.0; LANES]; mq];
+    for start in (0..p.padded).step_by(CHUNK) {
+        let len = CHUNK.min(p.padded - start);
+        let x_mat = MatRef::from_row_major_slice(&p.by_row[start * d..(start + len) * d], len, d);
+        let g = &mut gram[..mq * len];
+        faer::linalg::matmul::matmul(
+            MatMut::from_row_major_slice_mut(g, mq, len),
+            Accum::Replace,
+            q_mat,
+            x_mat.transpose(),
+            1.0,
+            Par::Seq,
+        );
+        for j in 0..mq {
+            let row = &mut g[j * len..(j + 1) * len];
+            for ((v, &xn), &lw) in row
+                .iter_mut()
+                .zip(&p.norms[start..start + len])
+                .zip(&p.log_w[start..start + len])
+            {
+                // Rounding can push a tiny squared distance below zero; it is ≥ 0 exactly.
+                let c = (qn[j] + xn - 2.0 * *v).max(0.0);
+                *v = kernel.log_weight(c) + lw;
+            }
+            if let Some(scale) = exponentiate(row, &mut max[j], &mut sum[j]) {
+                if scale != 1.0 {
+                    acc[j * d..(j + 1) * d].iter_mut().for_each(|a| *a *= scale);
+                }
+            }
+        }
+        faer::linalg::matmul::matmul(
+            MatMut::from_row_major_slice_mut(&mut acc, mq, d),
+            Accum::Add,
+            MatRef::from_row_major_slice(g, mq, len),
+            x_mat,
+            1.0,
+            Par::Seq,
+        );
+    }
+    for j in 0..mq {
+        finish_row(
+            max[j],
+            fold_lanes(&sum[j]),
+            &acc[j * d..(j + 1) * d],
+            &mut lse[j],
+            &mut mean[j * d..(j + 1) * d],
+        );
+    }
+}
