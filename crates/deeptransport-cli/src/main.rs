@@ -1,1 +1,127 @@
-fn main() {}
+//! `deeptransport`: the command line of the deeptransport library (see `docs/cli.md`).
+//!
+//! Exit codes: 0 success, 2 bad input or usage, 1 any other failure.
+
+/// `println!` that returns an error instead of panicking when stdout is closed (`| head`).
+/// Defined before the modules so that they can use it; needs a function returning `Result`.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
+mod commands;
+mod io;
+mod progress;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// An error in what the user gave us (a file, a flag, a value): exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadInput(pub String);
+
+impl BadInput {
+    /// Wraps a message as an [`anyhow::Error`] that maps to exit code 2.
+    // Returns the wrapped error, not `Self`: every call site wants an `anyhow::Error` to `?`.
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(msg: impl Into<String>) -> anyhow::Error {
+        anyhow::Error::new(BadInput(msg.into()))
+    }
+}
+
+#[derive(Parser)]
+#[command(
+    name = "deeptransport",
+    version,
+    about = "Transportation analysis of deep neural networks: optimal DAEs, flows, pushforwards, \
+             entropy and Wasserstein measurements",
+    long_about = None,
+    after_help = "Examples:\n  deeptransport demo\n  deeptransport dae --data points.csv --t 0.5 --out moved.npy --json\n\n\
+                  Exit codes: 0 success, 2 bad input or usage, 1 other failure."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every command shares.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Common {
+    /// Worker threads (default: all cores). Results are bit-identical for any value.
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
+    /// No progress bar.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Dae(commands::dae::Args),
+    Demo(commands::demo::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            // clap prints help/version on stdout (exit 0) and usage errors on stderr (exit 2).
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        // The reader of our stdout went away (`| head`): the work is done, stop quietly.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// 2 for anything the user can fix (bad files, flags, parameters), 1 otherwise.
+fn exit_code(e: &anyhow::Error) -> u8 {
+    let bad = e.chain().any(|c| {
+        c.downcast_ref::<BadInput>().is_some() || c.downcast_ref::<deeptransport::Error>().is_some()
+    });
+    if bad { 2 } else { 1 }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Dae(a) => {
+            set_threads(&a.common)?;
+            commands::dae::run(a)
+        }
+        Command::Demo(a) => {
+            set_threads(&a.common)?;
+            commands::demo::run(a)
+        }
+    }
+}
+
+fn set_threads(c: &Common) -> anyhow::Result<()> {
+    if let Some(n) = c.threads {
+        if n == 0 {
+            return Err(BadInput::new("--threads must be at least 1"));
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .map_err(|e| anyhow::anyhow!("cannot start {n} threads: {e}"))?;
+    }
+    Ok(())
+}

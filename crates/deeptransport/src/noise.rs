@@ -14,7 +14,7 @@ use crate::error::{Error, Result, check_time};
 use crate::kernel::PairKernel;
 use ndarray::Array2;
 use rand::Rng;
-use rand_distr::{ChiSquared, Distribution, StandardNormal};
+use rand_distr::{ChiSquared, Distribution, Open01, StandardNormal};
 use std::f64::consts::PI;
 use std::fmt;
 use std::str::FromStr;
@@ -133,9 +133,10 @@ impl Noise {
             }
             Noise::Laplace => {
                 let b = Self::laplace_scale(t);
-                // Inverse CDF on u ∈ (−½, ½): ε = −b·sign(u)·ln(1 − 2|u|).
+                // Inverse CDF on u ∈ (−½, ½): ε = −b·sign(u)·ln(1 − 2|u|). The open interval
+                // matters: u = −½ would give ε = −∞.
                 out.mapv_inplace(|_| {
-                    let u: f64 = rng.random::<f64>() - 0.5;
+                    let u: f64 = rng.sample::<f64, _>(Open01) - 0.5;
                     -b * u.signum() * (-2.0 * u.abs()).ln_1p()
                 });
             }

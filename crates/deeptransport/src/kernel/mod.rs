@@ -56,26 +56,6 @@ pub enum PairKernel {
 }
 
 impl PairKernel {
-    /// `ℓ` from the pair cost (`|z|²`, `|z|₁` or `|z|_∞`, whichever the kernel uses).
-    #[inline(always)]
-    fn log_weight(self, cost: f64) -> f64 {
-        match self {
-            PairKernel::Gaussian { inv_two_t } => -cost * inv_two_t,
-            PairKernel::Laplace { inv_b } => -cost * inv_b,
-            PairKernel::Cube { half_width } => {
-                if cost <= half_width {
-                    0.0
-                } else {
-                    f64::NEG_INFINITY
-                }
-            }
-            PairKernel::Student {
-                half_nu_plus_d,
-                inv_nu_s2,
-            } => -half_nu_plus_d * (cost * inv_nu_s2).ln_1p(),
-        }
-    }
-
     fn is_squared_euclidean(self) -> bool {
         matches!(
             self,
@@ -89,6 +69,10 @@ const CHUNK: usize = 512;
 /// Queries per parallel task: enough work per task to amortise scheduling, small enough that
 /// two cores stay balanced at M = 1000.
 const QUERY_BLOCK: usize = 32;
+/// Queries per task on the GEMM path: larger blocks make the Gram products efficient.
+const GEMM_QUERY_BLOCK: usize = 128;
+/// Data points per chunk on the GEMM path (the Gram block is `GEMM_QUERY_BLOCK × GEMM_CHUNK`).
+const GEMM_CHUNK: usize = 256;
 /// Accumulator lanes: sums are kept in 8 interleaved partial sums so that the loops vectorise
 /// on any vector width while the summation order stays fixed (hence bit-identical results).
 const LANES: usize = 8;
@@ -130,37 +114,61 @@ pub fn softmax_mean(
     let mut lse = vec![0.0; m];
     let mut mean = vec![0.0; m * d];
     let use_gemm = d >= GEMM_MIN_DIM && kernel.is_squared_euclidean();
-    lse.par_chunks_mut(QUERY_BLOCK)
-        .zip(mean.par_chunks_mut(QUERY_BLOCK * d))
+    let block = if use_gemm {
+        GEMM_QUERY_BLOCK
+    } else {
+        QUERY_BLOCK
+    };
+    lse.par_chunks_mut(block)
+        .zip(mean.par_chunks_mut(block * d))
         .enumerate()
         .for_each(|(b, (lse_b, mean_b))| {
-            let rows = b * QUERY_BLOCK..b * QUERY_BLOCK + lse_b.len();
+            let rows = b * block..b * block + lse_b.len();
             let mut q = queries.slice(ndarray::s![rows, ..]).to_owned();
             q -= &centre;
-            if use_gemm {
-                gemm_block(&prepared, q.view(), kernel, lse_b, mean_b);
-            } else {
-                match kernel {
-                    PairKernel::Gaussian { .. } | PairKernel::Student { .. } => {
-                        direct_block(&prepared, q.view(), |a, z| a + z * z, kernel, lse_b, mean_b)
+            // One monomorphised loop per kernel, so that no match runs inside the pair loop.
+            match kernel {
+                PairKernel::Gaussian { inv_two_t } => {
+                    let lw = move |c: f64| -c * inv_two_t;
+                    if use_gemm {
+                        gemm_block(&prepared, q.view(), lw, lse_b, mean_b)
+                    } else {
+                        direct_block(&prepared, q.view(), |a, z| a + z * z, lw, lse_b, mean_b)
                     }
-                    PairKernel::Laplace { .. } => direct_block(
-                        &prepared,
-                        q.view(),
-                        |a, z| a + z.abs(),
-                        kernel,
-                        lse_b,
-                        mean_b,
-                    ),
-                    PairKernel::Cube { .. } => direct_block(
-                        &prepared,
-                        q.view(),
-                        |a, z| a.max(z.abs()),
-                        kernel,
-                        lse_b,
-                        mean_b,
-                    ),
                 }
+                PairKernel::Student {
+                    half_nu_plus_d,
+                    inv_nu_s2,
+                } => {
+                    let lw = move |c: f64| -half_nu_plus_d * (c * inv_nu_s2).ln_1p();
+                    if use_gemm {
+                        gemm_block(&prepared, q.view(), lw, lse_b, mean_b)
+                    } else {
+                        direct_block(&prepared, q.view(), |a, z| a + z * z, lw, lse_b, mean_b)
+                    }
+                }
+                PairKernel::Laplace { inv_b } => direct_block(
+                    &prepared,
+                    q.view(),
+                    |a, z| a + z.abs(),
+                    move |c| -c * inv_b,
+                    lse_b,
+                    mean_b,
+                ),
+                PairKernel::Cube { half_width } => direct_block(
+                    &prepared,
+                    q.view(),
+                    |a, z| a.max(z.abs()),
+                    move |c| {
+                        if c <= half_width {
+                            0.0
+                        } else {
+                            f64::NEG_INFINITY
+                        }
+                    },
+                    lse_b,
+                    mean_b,
+                ),
             }
             // Undo the centring of the means.
             for row in mean_b.chunks_mut(d) {
@@ -316,12 +324,13 @@ fn exponentiate(ell: &mut [f64], max: &mut f64, sum: &mut [f64; LANES]) -> Optio
 }
 
 /// Direct path: per query, stream the data in chunks; `combine` folds one coordinate difference
-/// into the pair cost, which the kernel turns into `ℓ`.
-fn direct_block(
+/// into the pair cost, `log_weight` turns the cost into `ℓ`.
+#[inline(always)]
+fn direct_block_body(
     p: &Prepared,
     queries: ArrayView2<f64>,
     combine: impl Fn(f64, f64) -> f64 + Copy,
-    kernel: PairKernel,
+    log_weight: impl Fn(f64) -> f64 + Copy,
     lse: &mut [f64],
     mean: &mut [f64],
 ) {
@@ -341,12 +350,14 @@ fn direct_block(
                 }
             }
             for (c, &lw) in ell.iter_mut().zip(&p.log_w[start..start + len]) {
-                *c = kernel.log_weight(*c) + lw;
+                *c = log_weight(*c) + lw;
             }
             let Some(scale) = exponentiate(ell, &mut st.max, &mut st.sum) else {
                 continue;
             };
-            for (k, acc) in st.acc.iter_mut().enumerate() {
+            for (k, acc_k) in st.acc.iter_mut().enumerate() {
+                // A local copy: LLVM cannot prove the heap-held lanes don't alias `ell`.
+                let mut acc = *acc_k;
                 if scale != 1.0 {
                     acc.iter_mut().for_each(|v| *v *= scale);
                 }
@@ -356,6 +367,7 @@ fn direct_block(
                         acc[l] += c[l] * x[l];
                     }
                 }
+                *acc_k = acc;
             }
         }
         st.finish(&mut lse[j], &mut mean[j * d..(j + 1) * d]);
@@ -364,10 +376,11 @@ fn direct_block(
 
 /// GEMM path for squared-Euclidean costs (Gaussian and Student noise) in high dimension: per
 /// chunk, the Gram block `Q Xᵀ` and the weighted sum `P X` are matrix products.
-fn gemm_block(
+#[inline(always)]
+fn gemm_block_body(
     p: &Prepared,
     q: ArrayView2<f64>,
-    kernel: PairKernel,
+    log_weight: impl Fn(f64) -> f64 + Copy,
     lse: &mut [f64],
     mean: &mut [f64],
 ) {
@@ -380,12 +393,12 @@ fn gemm_block(
         .map(|r| r.iter().map(|v| v * v).sum())
         .collect();
     let q_mat = MatRef::from_row_major_slice(qs, mq, d);
-    let mut gram = vec![0.0; mq * CHUNK];
+    let mut gram = vec![0.0; mq * GEMM_CHUNK];
     let mut acc = vec![0.0; mq * d];
     let mut max = vec![f64::NEG_INFINITY; mq];
     let mut sum = vec![[0.0; LANES]; mq];
-    for start in (0..p.padded).step_by(CHUNK) {
-        let len = CHUNK.min(p.padded - start);
+    for start in (0..p.padded).step_by(GEMM_CHUNK) {
+        let len = GEMM_CHUNK.min(p.padded - start);
         let x_mat = MatRef::from_row_major_slice(&p.by_row[start * d..(start + len) * d], len, d);
         let g = &mut gram[..mq * len];
         faer::linalg::matmul::matmul(
@@ -398,20 +411,24 @@ fn gemm_block(
         );
         for j in 0..mq {
             let row = &mut g[j * len..(j + 1) * len];
-            for ((v, &xn), &lw) in row
-                .iter_mut()
-                .zip(&p.norms[start..start + len])
-                .zip(&p.log_w[start..start + len])
-            {
+            let qn_j = qn[j];
+            for (v, &xn) in row.iter_mut().zip(&p.norms[start..start + len]) {
                 // Rounding can push a tiny squared distance below zero; it is ≥ 0 exactly.
-                let c = (qn[j] + xn - 2.0 * *v).max(0.0);
-                *v = kernel.log_weight(c) + lw;
+                let c = qn_j + xn - 2.0 * *v;
+                *v = if c > 0.0 { c } else { 0.0 };
             }
-            if let Some(scale) = exponentiate(row, &mut max[j], &mut sum[j]) {
+            for (v, &lw) in row.iter_mut().zip(&p.log_w[start..start + len]) {
+                *v = log_weight(*v) + lw;
+            }
+            // Locals, not the heap vectors: LLVM cannot prove those don't alias `row`, and would
+            // not vectorise the exponentials.
+            let (mut m, mut s) = (max[j], sum[j]);
+            if let Some(scale) = exponentiate(row, &mut m, &mut s) {
                 if scale != 1.0 {
                     acc[j * d..(j + 1) * d].iter_mut().for_each(|a| *a *= scale);
                 }
             }
+            (max[j], sum[j]) = (m, s);
         }
         faer::linalg::matmul::matmul(
             MatMut::from_row_major_slice_mut(&mut acc, mq, d),
@@ -432,3 +449,62 @@ fn gemm_block(
         );
     }
 }
+
+/// Runtime CPU dispatch: the same generic body compiled for AVX-512, AVX2 and the baseline, the
+/// widest one the CPU has chosen at run time, so that one ordinary build uses the whole vector
+/// width. The bodies never call `mul_add` and the compiler does not contract `a * b + c`, so every
+/// variant performs the same IEEE operations in the same order: results are bit-identical
+/// whichever variant runs.
+macro_rules! dispatch {
+    ($(#[$doc:meta])* $name:ident => $body:ident ( $($arg:ident : $ty:ty),* ) $(, $gen:ident : $bound:path)*) => {
+        $(#[$doc])*
+        fn $name<$($gen: $bound + Copy),*>($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx2,fma")]
+                unsafe fn avx512<$($gen: $bound + Copy),*>($($arg: $ty),*) {
+                    $body($($arg),*)
+                }
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn avx2<$($gen: $bound + Copy),*>($($arg: $ty),*) {
+                    $body($($arg),*)
+                }
+                if std::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU supports AVX-512F (checked just above).
+                    return unsafe { avx512($($arg),*) };
+                }
+                if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                    // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            $body($($arg),*)
+        }
+    };
+}
+
+dispatch!(
+    /// [`direct_block_body`] for the widest vector unit available.
+    direct_block => direct_block_body(
+        p: &Prepared,
+        queries: ArrayView2<f64>,
+        combine: C,
+        log_weight: L,
+        lse: &mut [f64],
+        mean: &mut [f64]
+    ),
+    C: Fn(f64, f64) -> f64,
+    L: Fn(f64) -> f64
+);
+
+dispatch!(
+    /// [`gemm_block_body`] for the widest vector unit available (the GEMM itself dispatches too).
+    gemm_block => gemm_block_body(
+        p: &Prepared,
+        q: ArrayView2<f64>,
+        log_weight: L,
+        lse: &mut [f64],
+        mean: &mut [f64]
+    ),
+    L: Fn(f64) -> f64
+);

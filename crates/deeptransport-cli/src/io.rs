@@ -1,0 +1,454 @@
+//! File formats of the CLI contract: point files (CSV, NPY), weight files, measure specs (JSON),
+//! and atomic output writes. Every error names the file, and for data errors the 1-based data row
+//! (not counting a header) and 1-based column.
+
+use crate::BadInput;
+use anyhow::{Context, Result};
+use deeptransport::measure::{Gaussian, Measure, Mixture};
+use ndarray::{Array1, Array2};
+use serde::Deserialize;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// The two array formats, chosen by file extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-separated text.
+    Csv,
+    /// NumPy `.npy`.
+    Npy,
+}
+
+/// The format of `path` from its extension, or a usage error naming the file.
+pub fn format_of(path: &Path) -> Result<Format> {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+    {
+        Some(e) if e == "csv" => Ok(Format::Csv),
+        Some(e) if e == "npy" => Ok(Format::Npy),
+        _ => Err(BadInput::new(format!(
+            "{}: unknown file type; expected a .csv or .npy extension",
+            path.display()
+        ))),
+    }
+}
+
+/// Reads an `n × d` point file (CSV or NPY), rejecting empty data, ragged rows, non-numeric
+/// cells and NaN/±∞.
+pub fn read_points(path: &Path) -> Result<Array2<f64>> {
+    let a = match format_of(path)? {
+        Format::Csv => read_csv(path)?,
+        Format::Npy => read_npy(path, false)?,
+    };
+    if a.nrows() == 0 || a.ncols() == 0 {
+        return Err(BadInput::new(format!(
+            "{}: holds no data rows",
+            path.display()
+        )));
+    }
+    Ok(a)
+}
+
+/// Reads a weight file: one column (CSV, or `.npy` of shape `(n,)` or `(n, 1)`), `n` rows,
+/// finite, non-negative, with a positive sum.
+pub fn read_weights(path: &Path, n: usize) -> Result<Array1<f64>> {
+    let a = match format_of(path)? {
+        Format::Csv => read_csv(path)?,
+        Format::Npy => read_npy(path, true)?,
+    };
+    let file = path.display();
+    if a.ncols() != 1 {
+        return Err(BadInput::new(format!(
+            "{file}: a weight file has one column, found {}",
+            a.ncols()
+        )));
+    }
+    if a.nrows() != n {
+        return Err(BadInput::new(format!(
+            "{file}: {} weights for {n} data points; give one weight per data row",
+            a.nrows()
+        )));
+    }
+    for (i, &w) in a.column(0).iter().enumerate() {
+        if w < 0.0 {
+            return Err(BadInput::new(format!(
+                "{file}: row {}, column 1: weight {w} is negative; weights must be ≥ 0",
+                i + 1
+            )));
+        }
+    }
+    let w = a.column(0).to_owned();
+    let sum = w.sum();
+    if !(sum > 0.0 && sum.is_finite()) {
+        return Err(BadInput::new(format!(
+            "{file}: the weights sum to {sum}; expected a positive finite sum"
+        )));
+    }
+    Ok(w)
+}
+
+fn parse_cell(s: &str) -> Option<f64> {
+    s.trim().parse::<f64>().ok()
+}
+
+fn read_csv(path: &Path) -> Result<Array2<f64>> {
+    let file = path.display();
+    let f = File::open(path).map_err(|e| BadInput::new(format!("{file}: cannot open: {e}")))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .comment(Some(b'#'))
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(BufReader::new(f));
+    let mut values = Vec::new();
+    let mut ncols = None;
+    let mut row = 0usize;
+    let mut first = true;
+    for record in reader.byte_records() {
+        let record = record.map_err(|e| BadInput::new(format!("{file}: {e}")))?;
+        // Bytes, not text, so that a cell that is not UTF-8 is reported by row and column below.
+        let record: Vec<_> = record.iter().map(String::from_utf8_lossy).collect();
+        if record.iter().all(|c| c.is_empty()) {
+            continue;
+        }
+        // The first non-blank record is a header when none of its cells is a number.
+        let header = first && record.iter().all(|c| parse_cell(c).is_none());
+        first = false;
+        if header {
+            continue;
+        }
+        row += 1;
+        let expected = *ncols.get_or_insert(record.len());
+        if record.len() != expected {
+            // Name the first column that is missing, or the first one too many.
+            let col = record.len().min(expected) + 1;
+            let what = if record.len() < expected {
+                "missing"
+            } else {
+                "one too many"
+            };
+            return Err(BadInput::new(format!(
+                "{file}: row {row}, column {col}: {what}; the row has {} columns, expected \
+                 {expected} like the rows before it",
+                record.len()
+            )));
+        }
+        for (col, cell) in record.iter().enumerate() {
+            let v = parse_cell(cell).ok_or_else(|| {
+                BadInput::new(format!(
+                    "{file}: row {row}, column {}: {cell:?} is not a number",
+                    col + 1
+                ))
+            })?;
+            if !v.is_finite() {
+                return Err(BadInput::new(format!(
+                    "{file}: row {row}, column {}: {cell} is not allowed; expected a finite number",
+                    col + 1
+                )));
+            }
+            values.push(v);
+        }
+    }
+    let d = ncols.unwrap_or(0);
+    if row == 0 {
+        return Err(BadInput::new(format!(
+            "{file}: holds no data rows (empty, or only a header and comments)"
+        )));
+    }
+    Ok(Array2::from_shape_vec((row, d), values).expect("rows × columns"))
+}
+
+/// Reads a 2-D `<f8`/`<f4` array in C or Fortran order; `allow_1d` accepts shape `(n,)` as
+/// `(n, 1)` (weight files).
+fn read_npy(path: &Path, allow_1d: bool) -> Result<Array2<f64>> {
+    let file = path.display();
+    let f = File::open(path).map_err(|e| BadInput::new(format!("{file}: cannot open: {e}")))?;
+    let file_len = f.metadata().map_or(u64::MAX, |m| m.len());
+    let npy = npyz::NpyFile::new(BufReader::new(f))
+        .map_err(|e| BadInput::new(format!("{file}: not a readable .npy file: {e}")))?;
+    let shape: Vec<usize> = npy.shape().iter().map(|&s| s as usize).collect();
+    let (n, d) = match shape[..] {
+        [n, d] => (n, d),
+        [n] if allow_1d => (n, 1),
+        _ => {
+            return Err(BadInput::new(format!(
+                "{file}: array has shape {shape:?}; expected a 2-D array (n points × d coordinates)"
+            )));
+        }
+    };
+    let fortran = npy.order() == npyz::Order::Fortran;
+    let dtype = match npy.dtype() {
+        npyz::DType::Plain(ts) => ts.to_string(),
+        other => format!("{other:?}"),
+    };
+    let itemsize: u64 = match dtype.as_str() {
+        "<f8" | ">f8" => 8,
+        "<f4" | ">f4" => 4,
+        _ => {
+            return Err(BadInput::new(format!(
+                "{file}: unsupported dtype {dtype}; expected float64 (<f8) or float32 (<f4)"
+            )));
+        }
+    };
+    // Check the announced size against the file before reading, so that a corrupt header can
+    // neither overflow n·d nor make us read (and allocate) far past the end.
+    let announced = (n as u64)
+        .checked_mul(d as u64)
+        .and_then(|v| v.checked_mul(itemsize));
+    if announced.is_none_or(|bytes| bytes > file_len) {
+        return Err(BadInput::new(format!(
+            "{file}: the header announces shape ({n}, {d}) but the file holds only {file_len} \
+             bytes; the file may be truncated"
+        )));
+    }
+    let truncated = |e: std::io::Error| {
+        BadInput::new(format!(
+            "{file}: cannot read the data ({e}); the file may be truncated"
+        ))
+    };
+    let flat: Vec<f64> = if itemsize == 8 {
+        npy.into_vec::<f64>().map_err(truncated)?
+    } else {
+        npy.into_vec::<f32>()
+            .map_err(truncated)?
+            .into_iter()
+            .map(f64::from)
+            .collect()
+    };
+    if flat.len() != n * d {
+        return Err(BadInput::new(format!(
+            "{file}: holds {} values for shape ({n}, {d}); the file may be truncated",
+            flat.len()
+        )));
+    }
+    // n·d values were read, so the shapes below are valid.
+    let a = if fortran {
+        Array2::from_shape_vec((d, n), flat)
+            .expect("d × n values")
+            .reversed_axes()
+    } else {
+        Array2::from_shape_vec((n, d), flat).expect("n × d values")
+    };
+    if let Some(((i, j), v)) = a.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        return Err(BadInput::new(format!(
+            "{file}: row {}, column {}: {v} is not allowed; expected a finite number",
+            i + 1,
+            j + 1
+        )));
+    }
+    Ok(a.as_standard_layout().into_owned())
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+enum Spec {
+    Gaussian {
+        mean: Vec<f64>,
+        cov: Vec<Vec<f64>>,
+    },
+    Mixture {
+        weights: Vec<f64>,
+        components: Vec<ComponentSpec>,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ComponentSpec {
+    mean: Vec<f64>,
+    cov: Vec<Vec<f64>>,
+}
+
+/// Reads a measure spec: `{"kind": "gaussian", "mean", "cov"}` or
+/// `{"kind": "mixture", "weights", "components": [{"mean", "cov"}, …]}`.
+pub fn read_measure(path: &Path) -> Result<Measure> {
+    let file = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| BadInput::new(format!("{file}: cannot read: {e}")))?;
+    let spec: Spec = serde_json::from_str(&text).map_err(|e| {
+        BadInput::new(format!(
+            "{file}: not a measure spec ({e}); expected {{\"kind\": \"gaussian\", \"mean\": [...], \
+             \"cov\": [[...]]}} or {{\"kind\": \"mixture\", \"weights\": [...], \"components\": [...]}}"
+        ))
+    })?;
+    let gaussian = |what: &str, mean: Vec<f64>, cov: Vec<Vec<f64>>| -> Result<Gaussian> {
+        let d = mean.len();
+        if cov.len() != d {
+            return Err(BadInput::new(format!(
+                "{file}: {what}: cov has {} rows; expected {d}×{d} to match the mean",
+                cov.len()
+            )));
+        }
+        for (i, r) in cov.iter().enumerate() {
+            if r.len() != d {
+                return Err(BadInput::new(format!(
+                    "{file}: {what}: cov row {} has {} entries; expected {d}×{d} to match the mean",
+                    i + 1,
+                    r.len()
+                )));
+            }
+        }
+        if d == 0 {
+            return Err(BadInput::new(format!("{file}: {what}: the mean is empty")));
+        }
+        let c = Array2::from_shape_fn((d, d), |(i, j)| cov[i][j]);
+        Gaussian::new(Array1::from(mean), c)
+            .map_err(|e| BadInput::new(format!("{file}: {what}: {e}")))
+    };
+    Ok(match spec {
+        Spec::Gaussian { mean, cov } => Measure::Gaussian(gaussian("gaussian", mean, cov)?),
+        Spec::Mixture {
+            weights,
+            components,
+        } => {
+            if weights.len() != components.len() {
+                return Err(BadInput::new(format!(
+                    "{file}: {} weights for {} components",
+                    weights.len(),
+                    components.len()
+                )));
+            }
+            let comps = components
+                .into_iter()
+                .enumerate()
+                .map(|(k, c)| gaussian(&format!("component {}", k + 1), c.mean, c.cov))
+                .collect::<Result<Vec<_>>>()?;
+            let d = comps.first().map_or(0, |c| c.dim());
+            if let Some(k) = comps.iter().position(|c| c.dim() != d) {
+                return Err(BadInput::new(format!(
+                    "{file}: component {} has dimension {}, component 1 has {d}",
+                    k + 1,
+                    comps[k].dim()
+                )));
+            }
+            Measure::Mixture(
+                Mixture::new(Array1::from(weights), comps)
+                    .map_err(|e| BadInput::new(format!("{file}: {e}")))?,
+            )
+        }
+    })
+}
+
+/// An output file written atomically: a temporary file in the destination's folder, renamed over
+/// the destination only by [`Output::commit`]. Creating it first checks that the folder is
+/// writable before any work is done; dropping it uncommitted leaves the destination untouched.
+pub struct Output {
+    path: PathBuf,
+    format: Option<Format>,
+    tmp: tempfile::NamedTempFile,
+}
+
+impl Output {
+    /// Prepares to write an array to `path` (format from its extension).
+    pub fn create(path: &Path) -> Result<Self> {
+        let format = format_of(path)?;
+        Self::create_with(path, Some(format))
+    }
+
+    /// Prepares to write a file of any kind (JSON, HTML, SVG) with [`Output::commit_bytes`].
+    pub fn file(path: &Path) -> Result<Self> {
+        Self::create_with(path, None)
+    }
+
+    fn create_with(path: &Path, format: Option<Format>) -> Result<Self> {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let file = path.display();
+        if !dir.is_dir() {
+            let why = if dir.exists() {
+                "is not a folder"
+            } else {
+                "does not exist"
+            };
+            return Err(BadInput::new(format!(
+                "{file}: cannot write there: {} {why}",
+                dir.display()
+            )));
+        }
+        if path.is_dir() {
+            return Err(BadInput::new(format!(
+                "{file}: is a folder; expected the name of an output file"
+            )));
+        }
+        let tmp = tempfile::Builder::new()
+            .prefix(".deeptransport-")
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+            .map_err(|e| {
+                BadInput::new(format!(
+                    "{file}: cannot write in folder {}: {e}",
+                    dir.display()
+                ))
+            })?;
+        Ok(Output {
+            path: path.to_path_buf(),
+            format,
+            tmp,
+        })
+    }
+
+    /// Writes an `n × d` array in the output's format and renames it into place.
+    pub fn commit_points(mut self, a: &Array2<f64>) -> Result<()> {
+        {
+            let mut w = BufWriter::new(self.tmp.as_file_mut());
+            match self.format {
+                Some(Format::Csv) => write_csv(&mut w, a)?,
+                Some(Format::Npy) | None => write_npy(&mut w, a.shape(), a.iter().copied())?,
+            }
+            w.flush()?;
+        }
+        self.commit()
+    }
+
+    /// Writes raw bytes (JSON, HTML, SVG) and renames into place.
+    pub fn commit_bytes(mut self, bytes: &[u8]) -> Result<()> {
+        self.tmp.as_file_mut().write_all(bytes)?;
+        self.commit()
+    }
+
+    fn commit(self) -> Result<()> {
+        self.tmp.as_file().sync_all().ok();
+        let path = self.path.clone();
+        self.tmp.persist(&path).with_context(|| {
+            format!(
+                "{}: cannot move the finished output into place",
+                path.display()
+            )
+        })?;
+        Ok(())
+    }
+}
+
+fn write_csv(w: &mut impl Write, a: &Array2<f64>) -> Result<()> {
+    for row in a.rows() {
+        let mut first = true;
+        for v in row {
+            if !first {
+                w.write_all(b",")?;
+            }
+            first = false;
+            // `{:?}` prints the shortest representation that round-trips exactly.
+            write!(w, "{v:?}")?;
+        }
+        w.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+fn write_npy(w: &mut impl Write, shape: &[usize], values: impl Iterator<Item = f64>) -> Result<()> {
+    use npyz::WriterBuilder;
+    let shape: Vec<u64> = shape.iter().map(|&s| s as u64).collect();
+    let mut writer = npyz::WriteOptions::new()
+        .default_dtype()
+        .shape(&shape)
+        .writer(w)
+        .begin_nd()?;
+    writer.extend(values)?;
+    writer.finish()?;
+    Ok(())
+}
