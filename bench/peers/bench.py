@@ -31,12 +31,14 @@ if QUICK:
 
 
 def phi_numpy(x, q, t, chunk=1000):
-    xx = np.einsum("ij,ij->i", x, x)
+    """Φ_t by NumPy as a careful user would write it: -|q - x|²/2t = (q·x)/t - |x|²/2t - |q|²/2t,
+    and the last term is constant per query, so it cancels in the softmax; every pass is in place."""
+    half_xx = np.einsum("ij,ij->i", x, x) * (0.5 / t)
     out = np.empty_like(q)
     for s in range(0, q.shape[0], chunk):
-        qc = q[s : s + chunk]
-        d2 = np.einsum("ij,ij->i", qc, qc)[:, None] + xx[None, :] - 2.0 * (qc @ x.T)
-        lw = d2 * (-0.5 / t)
+        lw = q[s : s + chunk] @ x.T
+        lw *= 1.0 / t
+        lw -= half_xx
         lw -= lw.max(axis=1, keepdims=True)
         np.exp(lw, out=lw)
         out[s : s + chunk] = (lw @ x) / lw.sum(axis=1, keepdims=True)
@@ -141,7 +143,8 @@ def write_markdown(results):
         "",
         "## Optimal DAE Φ_t on a point cloud (Gaussian noise, float64, all cores)",
         "",
-        "Peer: NumPy, squared distances and the weighted mean by BLAS, max-shifted exp, chunks of 1000 queries.",
+        "Peer: NumPy as a careful user writes it: inner products and the weighted mean by BLAS (both cores),",
+        "the per-query constant dropped from the exponent, max-shifted exp in place, chunks of 1000 queries.",
         "",
         "| case | N = M | d | deeptransport (s) | NumPy (s) | NumPy / deeptransport | max abs diff |",
         "|---|---|---|---|---|---|---|",
