@@ -105,14 +105,18 @@ impl Mixture {
 
     /// Posterior responsibilities `r_k(x) = π_k N_k(x) / Σ_j π_j N_j(x)`, in log-space.
     pub fn responsibilities(&self, x: ArrayView1<f64>) -> Array1<f64> {
-        let logs: Array1<f64> = self
-            .weights
+        let logs = self.log_terms(x);
+        let lse = log_sum_exp(logs.view());
+        logs.mapv(|l| (l - lse).exp())
+    }
+
+    /// `log π_k + log N(x; m_k, Σ_k)` for every component.
+    fn log_terms(&self, x: ArrayView1<f64>) -> Array1<f64> {
+        self.weights
             .iter()
             .zip(&self.components)
             .map(|(w, g)| w.ln() + g.log_density(x))
-            .collect();
-        let lse = log_sum_exp(logs.view());
-        logs.mapv(|l| (l - lse).exp())
+            .collect()
     }
 }
 
@@ -123,13 +127,7 @@ impl Density for Mixture {
 
     /// `log Σ_k π_k N(x; m_k, Σ_k)`, by a log-sum-exp so that far tails do not underflow.
     fn log_density(&self, x: ArrayView1<f64>) -> f64 {
-        let logs: Array1<f64> = self
-            .weights
-            .iter()
-            .zip(&self.components)
-            .map(|(w, g)| w.ln() + g.log_density(x))
-            .collect();
-        log_sum_exp(logs.view())
+        log_sum_exp(self.log_terms(x).view())
     }
 
     /// `∇log μ(x) = Σ_k r_k(x) (−Σ_k⁻¹ (x − m_k))`.
