@@ -23,12 +23,15 @@
 
 pub mod dae;
 pub mod error;
+pub mod flow;
+pub mod functional;
 pub mod kernel;
 pub mod linalg;
 pub mod map;
 pub mod measure;
 pub mod noise;
 pub mod quadrature;
+pub mod wasserstein;
 
 pub use error::{Error, Result};
 

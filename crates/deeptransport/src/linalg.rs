@@ -182,3 +182,41 @@ pub fn add_diag(a: ArrayView2<f64>, c: f64) -> Array2<f64> {
     b.diag_mut().mapv_inplace(|v| v + c);
     b
 }
+
+/// The symmetric positive semi-definite square root `A^{1/2} = V diag(√λ) Vᵀ` of a symmetric
+/// matrix `A = V diag(λ) Vᵀ` (METHODS §5, used by the Bures–Wasserstein distance).
+///
+/// Domain: `A` symmetric positive semi-definite; eigenvalues in `[−1e-12·max|λ|, 0)` are taken as
+/// rounding and clamped to 0, more negative ones are an [`Error::NotSpd`]. Accuracy: that of the
+/// eigen-decomposition, `O(ε·‖A‖)` on `(A^{1/2})²`. The result is exactly symmetric.
+pub fn spd_sqrt(a: ArrayView2<f64>) -> Result<Array2<f64>> {
+    let d = a.nrows();
+    if d == 0 || a.ncols() != d {
+        return Err(Error::NotSpd {
+            what: "matrix under the square root".into(),
+            reason: format!("shape {}×{} is not square", a.nrows(), a.ncols()),
+        });
+    }
+    check_finite_matrix("matrix under the square root", a)?;
+    let (vals, vecs) = sym_eigen(a)?;
+    let scale = vals.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    if let Some(&v) = vals.iter().find(|&&v| v < -1e-12 * scale) {
+        return Err(Error::NotSpd {
+            what: "matrix under the square root".into(),
+            reason: format!("has the negative eigenvalue {v}"),
+        });
+    }
+    let roots = vals.mapv(|v| v.max(0.0).sqrt());
+    Ok(spectral(&roots, vecs.view()))
+}
+
+/// `V diag(f) Vᵀ`, computed entry by entry as `Σ_k f_k (V_ik V_jk)` so that it is exactly
+/// symmetric.
+pub(crate) fn spectral(f: &Array1<f64>, vecs: ArrayView2<f64>) -> Array2<f64> {
+    let d = vecs.nrows();
+    Array2::from_shape_fn((d, d), |(i, j)| {
+        (0..f.len())
+            .map(|k| f[k] * (vecs[[i, k]] * vecs[[j, k]]))
+            .sum()
+    })
+}

@@ -1,0 +1,174 @@
+//! Closed-form Gaussian pushforwards, compositions and the continuous Gaussian DAE (METHODS §4).
+//!
+//! For `μ₀ = N(m, Σ)` every map here is affine with a linear part that is a function of `Σ`, so it
+//! shares `Σ`'s eigenvectors: all formulas are evaluated on the eigenvalues `λ` of `Σ` and
+//! reassembled as `V diag(f(λ)) Vᵀ`, which is exact up to the rounding of one symmetric
+//! eigen-decomposition and exactly symmetric.
+
+use crate::error::{Error, Result, check_points, check_time};
+use crate::linalg::{spectral, sym_eigen};
+use crate::measure::Gaussian;
+use ndarray::{Array1, Array2, ArrayView2};
+
+/// The largest number of layers [`composition`] and [`composition_map`] accept: more is refused
+/// before anything is allocated.
+pub const MAX_LAYERS: usize = 10_000_000;
+
+/// The smallest ratio `λ_min/λ_max` of covariance eigenvalues [`composition`] represents: below
+/// it the reassembled `V diag(λ) Vᵀ` is no longer reliably positive definite in double precision.
+pub const COLLAPSE_RATIO: f64 = 1e-12;
+
+/// The Gaussian with mean `m` and covariance `V diag(vals) Vᵀ`.
+fn rebuild(mu: &Gaussian, vals: &Array1<f64>, vecs: ArrayView2<f64>) -> Result<Gaussian> {
+    Gaussian::new(mu.mean().to_owned(), spectral(vals, vecs))
+}
+
+/// Eigenvalues of one DAE layer applied to a covariance eigenvalue: `λ ↦ λ³/(λ + t)²`.
+fn dae_eigenvalue(lambda: f64, t: f64) -> f64 {
+    let a = lambda / (lambda + t);
+    a * a * lambda
+}
+
+/// The DAE pushforward (METHODS §4, paper Section 4.3):
+/// `Φ_t♯N(m, Σ) = N(m, Σ(I + tΣ⁻¹)⁻²) = N(m, A Σ A)`, `A = Σ(Σ + tI)⁻¹` the linear part of
+/// eq. (13).
+///
+/// Domain: `t > 0` finite. Evaluated on the eigenvalues of `Σ` (`λ ↦ λ³/(λ+t)²`, same
+/// eigenvectors); exact up to the rounding of the eigen-decomposition (relative `O(ε·κ(Σ))`).
+pub fn dae_pushforward(mu: &Gaussian, t: f64) -> Result<Gaussian> {
+    check_time("t", t)?;
+    let (vals, vecs) = sym_eigen(mu.cov())?;
+    rebuild(mu, &vals.mapv(|l| dae_eigenvalue(l, t)), vecs.view())
+}
+
+fn check_taus(taus: &[f64]) -> Result<()> {
+    if taus.is_empty() {
+        return Err(Error::Empty {
+            what: "the list of layer noise variances τ".into(),
+        });
+    }
+    if taus.len() > MAX_LAYERS {
+        return Err(Error::InvalidParameter {
+            name: "L (number of layers)".into(),
+            value: taus.len().to_string(),
+            reason: format!("at most {MAX_LAYERS} layers are supported"),
+        });
+    }
+    for (l, &tau) in taus.iter().enumerate() {
+        check_time(&format!("τ of layer {l}"), tau)?;
+    }
+    Ok(())
+}
+
+/// The deep DAE `Φ_{0:L}` of a Gaussian (METHODS §4, Section 3): `μ_{ℓ+1} = Φ_ℓ♯μ_ℓ`, the mean is
+/// fixed and `Σ_{ℓ+1} = A_ℓ Σ_ℓ A_ℓ`, `A_ℓ = (I + τ_ℓ Σ_ℓ⁻¹)⁻¹`.
+///
+/// Returns `μ_0, …, μ_L` (`L = taus.len()` layers, `L + 1` measures). Every `Σ_ℓ` is a function
+/// of `Σ_0`, so the recursion runs on the eigenvalues, `λ ↦ λ³/(λ + τ_ℓ)²`.
+///
+/// Domain: `taus` non-empty, at most [`MAX_LAYERS`] entries (checked before any allocation), every
+/// `τ_ℓ > 0` finite. Once `λ < τ` the recursion shrinks an eigenvalue like `λ³/τ²`, so a deep
+/// enough composition collapses `μ_ℓ` onto a degenerate Gaussian that double precision cannot
+/// hold as an SPD matrix: when an eigenvalue falls below [`COLLAPSE_RATIO`]` · λ_max` (or
+/// underflows) the result is an [`Error::Unsupported`] naming the layer. Accuracy: each layer is exact in its eigenvalues (a few ulps per layer);
+/// the covariances carry the rounding of one eigen-decomposition.
+pub fn composition(mu: &Gaussian, taus: &[f64]) -> Result<Vec<Gaussian>> {
+    check_taus(taus)?;
+    let (mut vals, vecs) = sym_eigen(mu.cov())?;
+    let mut out = Vec::with_capacity(taus.len() + 1);
+    out.push(mu.clone());
+    for (layer, &tau) in taus.iter().enumerate() {
+        vals.mapv_inplace(|l| dae_eigenvalue(l, tau));
+        let (lo, hi) = (vals[0], vals[vals.len() - 1]);
+        if !(lo > COLLAPSE_RATIO * hi && lo > f64::MIN_POSITIVE) {
+            return Err(Error::Unsupported(format!(
+                "the deep DAE collapses the Gaussian at layer {} (τ = {tau}): the smallest \
+                 covariance eigenvalue {lo:e} is below {COLLAPSE_RATIO:e} times the largest \
+                 {hi:e}, a degenerate measure; use fewer layers or a smaller τ",
+                layer + 1
+            )));
+        }
+        out.push(rebuild(mu, &vals, vecs.view())?);
+    }
+    Ok(out)
+}
+
+/// Point trajectories of the deep Gaussian DAE (METHODS §4): layer ℓ maps
+/// `x ↦ A_ℓ(x − m) + m`, `A_ℓ = (I + τ_ℓ Σ_ℓ⁻¹)⁻¹` with `Σ_ℓ` as in [`composition`].
+///
+/// Returns the positions of `points` (n × d) before the first layer and after each of the `L`
+/// layers (`L + 1` arrays). Domain: as [`composition`], `points` non-empty, finite, `d` columns.
+/// Accuracy: that of the eigen-decomposition of `Σ`.
+pub fn composition_map(
+    mu: &Gaussian,
+    taus: &[f64],
+    points: ArrayView2<f64>,
+) -> Result<Vec<Array2<f64>>> {
+    check_taus(taus)?;
+    check_points("points", points, Some(mu.dim()))?;
+    let (mut vals, vecs) = sym_eigen(mu.cov())?;
+    let m = mu.mean();
+    let mut x = &points - &m;
+    let mut out = Vec::with_capacity(taus.len() + 1);
+    out.push(points.to_owned());
+    for &tau in taus {
+        let gain = vals.mapv(|l| l / (l + tau));
+        let a = spectral(&gain, vecs.view());
+        x = x.dot(&a.t());
+        out.push(&x + &m);
+        vals.mapv_inplace(|l| dae_eigenvalue(l, tau));
+    }
+    Ok(out)
+}
+
+/// The first singular time of the continuous Gaussian DAE (METHODS §4, eq. 12):
+/// `t* = λ_min(Σ)/2`, where `Σ − 2tI` stops being positive definite.
+pub fn singular_time(mu: &Gaussian) -> f64 {
+    match sym_eigen(mu.cov()) {
+        Ok((vals, _)) => 0.5 * vals[0],
+        Err(_) => 0.0,
+    }
+}
+
+/// Checks `0 < t < t*` and returns the eigen-decomposition of `Σ`.
+fn check_flow_time(mu: &Gaussian, t: f64) -> Result<(Array1<f64>, Array2<f64>)> {
+    check_time("t", t)?;
+    let (vals, vecs) = sym_eigen(mu.cov())?;
+    let t_star = 0.5 * vals[0];
+    if t >= t_star {
+        return Err(Error::InvalidParameter {
+            name: "t".into(),
+            value: format!("{t}"),
+            reason: format!(
+                "the continuous DAE of this Gaussian is singular at t* = λ_min(Σ)/2 = {t_star}; \
+                 t must be below it"
+            ),
+        });
+    }
+    Ok((vals, vecs))
+}
+
+/// The continuous-DAE pushforward (METHODS §4, eq. 12, Theorem 3.1):
+/// `φ_t♯N(m, Σ) = N(m, Σ − 2tI)`, the backward heat flow of a Gaussian.
+///
+/// Domain: `0 < t < t* = λ_min(Σ)/2` ([`singular_time`]); `t ≥ t*` is an
+/// [`Error::InvalidParameter`] naming `t*`. Exact (one subtraction per diagonal entry).
+pub fn continuous_pushforward(mu: &Gaussian, t: f64) -> Result<Gaussian> {
+    check_flow_time(mu, t)?;
+    mu.add_isotropic(-2.0 * t)
+}
+
+/// The continuous Gaussian DAE map, eq. (12): `φ_t(x) = (I − 2tΣ⁻¹)^{1/2}(x − m) + m`, applied to
+/// each row of `points` (n × d).
+///
+/// Evaluated on the eigenvalues of `Σ` (factor `√(1 − 2t/λ)`, same eigenvectors). Domain:
+/// `0 < t < t*` as for [`continuous_pushforward`]; `points` non-empty, finite, `d` columns.
+/// Accuracy: that of the eigen-decomposition of `Σ`.
+pub fn continuous_map(mu: &Gaussian, t: f64, points: ArrayView2<f64>) -> Result<Array2<f64>> {
+    let (vals, vecs) = check_flow_time(mu, t)?;
+    check_points("points", points, Some(mu.dim()))?;
+    let gain = vals.mapv(|l| (1.0 - 2.0 * t / l).sqrt());
+    let a = spectral(&gain, vecs.view());
+    let m = mu.mean();
+    Ok((&points - &m).dot(&a.t()) + m)
+}

@@ -1,0 +1,8 @@
+//! Deep and continuous DAEs (Section 3): compositions of optimal DAEs, closed-form Gaussian flows
+//! and pushforwards, and the [`Trajectory`] every analysis of motion takes.
+
+pub mod deep;
+pub mod gaussian;
+mod trajectory;
+
+pub use trajectory::Trajectory;

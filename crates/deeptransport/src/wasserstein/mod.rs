@@ -1,0 +1,3 @@
+//! Wasserstein-2 distances (Section 4): Bures–Wasserstein between Gaussians.
+
+pub mod bures;
