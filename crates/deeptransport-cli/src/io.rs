@@ -405,6 +405,17 @@ impl Output {
         self.commit()
     }
 
+    /// Writes a trajectory (`T × n × d`) as a 3-D `.npy` and renames it into place.
+    pub fn commit_trajectory(mut self, traj: &deeptransport::flow::Trajectory) -> Result<()> {
+        {
+            let mut w = BufWriter::new(self.tmp.as_file_mut());
+            let p = traj.positions();
+            write_npy(&mut w, p.shape(), p.iter().copied())?;
+            w.flush()?;
+        }
+        self.commit()
+    }
+
     /// Writes raw bytes (JSON, HTML, SVG) and renames into place.
     pub fn commit_bytes(mut self, bytes: &[u8]) -> Result<()> {
         self.tmp.as_file_mut().write_all(bytes)?;

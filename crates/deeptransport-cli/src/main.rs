@@ -61,6 +61,7 @@ pub struct Common {
 #[derive(Subcommand)]
 enum Command {
     Dae(commands::dae::Args),
+    Deep(commands::deep::Args),
     Demo(commands::demo::Args),
 }
 
@@ -105,6 +106,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dae(a) => {
             set_threads(&a.common)?;
             commands::dae::run(a)
+        }
+        Command::Deep(a) => {
+            set_threads(&a.common)?;
+            commands::deep::run(a)
         }
         Command::Demo(a) => {
             set_threads(&a.common)?;

@@ -1,4 +1,5 @@
 //! One module per subcommand.
 
 pub mod dae;
+pub mod deep;
 pub mod demo;

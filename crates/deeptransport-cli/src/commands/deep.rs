@@ -1,0 +1,224 @@
+//! `deeptransport deep`: compositions of optimal DAEs (Section 3.1), as a trajectory file.
+
+use crate::io::{self, Format, Output};
+use crate::{BadInput, Common, progress};
+use anyhow::Result;
+use deeptransport::flow::{Trajectory, deep, gaussian};
+use deeptransport::measure::Measure;
+use deeptransport::noise::Noise;
+use ndarray::{Array2, Axis};
+use rand::SeedableRng;
+use std::path::PathBuf;
+
+/// Compose optimal DAEs, Φ_{0:L} = Φ_L ∘ … ∘ Φ_0: layer ℓ is the optimal DAE of the current
+/// pushforward μ_ℓ with noise variance τ_ℓ, and the output is the trajectory of the query points
+/// (or of the data), shape (L+1, n, d).
+///
+/// With --data the particles are the data themselves (Gaussian noise: blurring mean shift) and
+/// query points are carried by the same layer maps; with a Gaussian --measure the closed-form
+/// recursion Σ_{ℓ+1} = A_ℓ Σ_ℓ A_ℓ, A_ℓ = (I + τ_ℓ Σ_ℓ⁻¹)⁻¹ moves the queries exactly.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:\n  \
+    deeptransport deep --data points.csv --tau 0.05 --layers 20 --out traj.npy\n  \
+    deeptransport deep --data points.npy --tau 0.1,0.05,0.02 --query grid.csv --out traj.npy --json\n  \
+    deeptransport deep --measure gauss.json --tau 0.05 --layers 10 --query grid.csv --out traj.npy")]
+pub struct Args {
+    /// Data points (CSV or NPY): the particles of the deep DAE.
+    #[arg(long, value_name = "FILE", group = "input")]
+    data: Option<PathBuf>,
+    /// A measure spec (JSON). A Gaussian moves the queries in closed form; a mixture is sampled
+    /// (--samples, --seed) and its sample moved as particles.
+    #[arg(long, value_name = "SPEC.json", group = "input")]
+    measure: Option<PathBuf>,
+    /// Noise variance per layer: one value for every layer, or a comma list, one per layer.
+    #[arg(
+        long,
+        value_name = "TAU",
+        value_delimiter = ',',
+        allow_negative_numbers = true,
+        required = true
+    )]
+    tau: Vec<f64>,
+    /// Number of layers L (required with a single --tau; with a list it must match its length).
+    #[arg(long, value_name = "L")]
+    layers: Option<u64>,
+    /// Noise family of every layer (particles only; a Gaussian measure is Gaussian noise).
+    #[arg(long, default_value = "gaussian", value_name = "NOISE")]
+    noise: String,
+    /// Query points carried by the layer maps (default: the data, or samples of the measure).
+    #[arg(long, value_name = "FILE")]
+    query: Option<PathBuf>,
+    /// With --measure and no --query, or a mixture measure: how many points to sample.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    samples: usize,
+    /// Seed of that sample.
+    #[arg(long, default_value_t = 0, value_name = "S")]
+    seed: u64,
+    /// Output trajectory (.npy, shape (L+1, n, d)).
+    #[arg(long, value_name = "TRAJ.npy")]
+    out: PathBuf,
+    /// Print a JSON summary on stdout.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// The per-layer variances from `--tau` and `--layers`, refusing absurd depths before allocating.
+fn schedule(tau: &[f64], layers: Option<u64>) -> Result<Vec<f64>> {
+    match (tau, layers) {
+        ([t], Some(l)) => deep::constant_schedule(*t, l)
+            .map_err(|e| BadInput::new(format!("--tau {t} --layers {l}: {e}"))),
+        ([t], None) => {
+            deep::constant_schedule(*t, 1).map_err(|e| BadInput::new(format!("--tau {t}: {e}")))
+        }
+        (list, l) => {
+            if let Some(l) = l.filter(|&l| l != list.len() as u64) {
+                return Err(BadInput::new(format!(
+                    "--layers {l} but --tau lists {} values; give one per layer",
+                    list.len()
+                )));
+            }
+            for (k, &t) in list.iter().enumerate() {
+                if !(t.is_finite() && t > 0.0) {
+                    return Err(BadInput::new(format!(
+                        "--tau: value {} is {t}; every variance must be a finite number > 0",
+                        k + 1
+                    )));
+                }
+            }
+            Ok(list.to_vec())
+        }
+    }
+}
+
+pub fn run(a: Args) -> Result<()> {
+    let taus = schedule(&a.tau, a.layers)?;
+    let noise: Noise = a
+        .noise
+        .parse()
+        .map_err(|e| BadInput::new(format!("--noise {}: {e}", a.noise)))?;
+    if io::format_of(&a.out)? != Format::Npy {
+        return Err(BadInput::new(format!(
+            "{}: a trajectory is written as .npy (shape (L+1, n, d))",
+            a.out.display()
+        )));
+    }
+    let out = Output::create(&a.out)?;
+    let (source, measure) = match (&a.data, &a.measure) {
+        (Some(p), _) => (p.clone(), None),
+        (None, Some(p)) => (p.clone(), Some(io::read_measure(p)?)),
+        (None, None) => return Err(BadInput::new("give --data FILE or --measure SPEC.json")),
+    };
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(a.seed);
+    let data: Option<Array2<f64>> = match &measure {
+        None => Some(io::read_points(&source)?),
+        Some(Measure::Gaussian(_)) => None,
+        Some(m) => Some(m.sample(a.samples.max(1), &mut rng)),
+    };
+    let d = data
+        .as_ref()
+        .map_or_else(|| measure.as_ref().map_or(0, |m| m.dim()), |x| x.ncols());
+    let queries: Option<Array2<f64>> = match &a.query {
+        Some(qp) => {
+            let q = io::read_points(qp)?;
+            if q.ncols() != d {
+                return Err(BadInput::new(format!(
+                    "{}: query points have dimension {}, but {} has dimension {d}",
+                    qp.display(),
+                    q.ncols(),
+                    source.display()
+                )));
+            }
+            Some(q)
+        }
+        None => None,
+    };
+    let (traj, method) = match (&measure, data) {
+        (Some(Measure::Gaussian(g)), _) => {
+            if noise != Noise::Gaussian {
+                return Err(BadInput::new(
+                    "a Gaussian measure is moved in closed form under Gaussian noise only; \
+                     sample it and pass --data for other noise",
+                ));
+            }
+            let q = match queries {
+                Some(q) => q,
+                None => g.sample(a.samples.max(1), &mut rng),
+            };
+            let layers = gaussian::composition_map(g, &taus, q.view())
+                .map_err(|e| anyhow::Error::new(e).context(source.display().to_string()))?;
+            (
+                Trajectory::from_layers(layers, times(&taus))?,
+                "closed form (METHODS §4)",
+            )
+        }
+        (_, Some(x)) => {
+            let n_rows = x.nrows() + queries.as_ref().map_or(0, |q| q.nrows());
+            let pairs = taus.len() as f64 * n_rows as f64 * x.nrows() as f64 * d as f64;
+            let bar = progress::bar(
+                (taus.len() * n_rows) as u64,
+                pairs,
+                a.common.quiet,
+                "deep DAE",
+            );
+            let r = deep::deep_dae(
+                x.view(),
+                None,
+                noise,
+                &taus,
+                queries.as_ref().map(|q| q.view()),
+                &|k| bar.inc(k as u64),
+            )
+            .map_err(|e| anyhow::Error::new(e).context(source.display().to_string()))?;
+            bar.finish_and_clear();
+            (
+                r.queries.unwrap_or(r.particles),
+                "particles (empirical DAE per layer)",
+            )
+        }
+        (_, None) => unreachable!("data is read or sampled unless the measure is Gaussian"),
+    };
+    out.commit_trajectory(&traj)?;
+
+    let last = traj.last();
+    let first = traj.first();
+    let mean_displacement = (&last - &first)
+        .map_axis(Axis(1), |r| r.dot(&r).sqrt())
+        .mean()
+        .unwrap_or(0.0);
+    if a.json {
+        let summary = serde_json::json!({
+            "n": traj.n_points(),
+            "dim": traj.dim(),
+            "layers": taus.len(),
+            "t": traj.times().last().copied().unwrap_or(0.0),
+            "times": traj.times(),
+            "noise": noise.to_string(),
+            "method": method,
+            "mean_displacement": mean_displacement,
+            "out": a.out.display().to_string(),
+        });
+        outln!("{summary}");
+    } else {
+        outln!(
+            "deep DAE, {} layers, total t = {:?}, {noise} noise ({method}): trajectory of {} points in ℝ^{} → {} (mean displacement {mean_displacement:.6})",
+            taus.len(),
+            traj.times().last().copied().unwrap_or(0.0),
+            traj.n_points(),
+            traj.dim(),
+            a.out.display()
+        );
+    }
+    Ok(())
+}
+
+/// Cumulative times `0, τ₀, τ₀ + τ₁, …`.
+fn times(taus: &[f64]) -> Vec<f64> {
+    std::iter::once(0.0)
+        .chain(taus.iter().scan(0.0, |s, t| {
+            *s += t;
+            Some(*s)
+        }))
+        .collect()
+}
