@@ -52,6 +52,20 @@ pub fn read_points(path: &Path) -> Result<Array2<f64>> {
     Ok(a)
 }
 
+/// Reads query points that must have the dimension `d` of the measure read from `source`.
+pub fn read_queries(path: &Path, d: usize, source: &Path) -> Result<Array2<f64>> {
+    let q = read_points(path)?;
+    if q.ncols() != d {
+        return Err(BadInput::new(format!(
+            "{}: query points have dimension {}, but {} has dimension {d}",
+            path.display(),
+            q.ncols(),
+            source.display()
+        )));
+    }
+    Ok(q)
+}
+
 /// Reads a weight file: one column (CSV, or `.npy` of shape `(n,)` or `(n, 1)`), `n` rows,
 /// finite, non-negative, with a positive sum.
 pub fn read_weights(path: &Path, n: usize) -> Result<Array1<f64>> {

@@ -5,7 +5,6 @@ use crate::{BadInput, Common, progress};
 use anyhow::Result;
 use deeptransport::dae;
 use deeptransport::measure::{Empirical, Measure};
-use deeptransport::noise::Noise;
 use ndarray::{Array2, Axis};
 use rand::SeedableRng;
 use std::path::PathBuf;
@@ -68,10 +67,7 @@ pub fn run(a: Args) -> Result<()> {
             "--t {t:?}: the noise variance must be a finite number > 0"
         )));
     }
-    let noise: Noise = a
-        .noise
-        .parse()
-        .map_err(|e| BadInput::new(format!("--noise {}: {e}", a.noise)))?;
+    let noise = super::parse_noise(&a.noise)?;
     let out = Output::create(&a.out)?;
     let (measure, default_query, source) = match (&a.data, &a.measure) {
         (Some(path), _) => {
@@ -90,18 +86,7 @@ pub fn run(a: Args) -> Result<()> {
     };
     let d = measure.dim();
     let queries: Array2<f64> = match (&a.query, default_query) {
-        (Some(qp), _) => {
-            let q = io::read_points(qp)?;
-            if q.ncols() != d {
-                return Err(BadInput::new(format!(
-                    "{}: query points have dimension {}, but {} has dimension {d}",
-                    qp.display(),
-                    q.ncols(),
-                    source.display()
-                )));
-            }
-            q
-        }
+        (Some(qp), _) => io::read_queries(qp, d, &source)?,
         (None, Some(x)) => x,
         (None, None) => {
             if a.samples == 0 {

@@ -94,10 +94,7 @@ fn schedule(tau: &[f64], layers: Option<u64>) -> Result<Vec<f64>> {
 
 pub fn run(a: Args) -> Result<()> {
     let taus = schedule(&a.tau, a.layers)?;
-    let noise: Noise = a
-        .noise
-        .parse()
-        .map_err(|e| BadInput::new(format!("--noise {}: {e}", a.noise)))?;
+    let noise = super::parse_noise(&a.noise)?;
     if io::format_of(&a.out)? != Format::Npy {
         return Err(BadInput::new(format!(
             "{}: a trajectory is written as .npy (shape (L+1, n, d))",
@@ -119,19 +116,8 @@ pub fn run(a: Args) -> Result<()> {
     let d = data
         .as_ref()
         .map_or_else(|| measure.as_ref().map_or(0, |m| m.dim()), |x| x.ncols());
-    let queries: Option<Array2<f64>> = match &a.query {
-        Some(qp) => {
-            let q = io::read_points(qp)?;
-            if q.ncols() != d {
-                return Err(BadInput::new(format!(
-                    "{}: query points have dimension {}, but {} has dimension {d}",
-                    qp.display(),
-                    q.ncols(),
-                    source.display()
-                )));
-            }
-            Some(q)
-        }
+    let queries = match &a.query {
+        Some(qp) => Some(io::read_queries(qp, d, &source)?),
         None => None,
     };
     let (traj, method) = match (&measure, data) {
@@ -149,7 +135,7 @@ pub fn run(a: Args) -> Result<()> {
             let layers = gaussian::composition_map(g, &taus, q.view())
                 .map_err(|e| anyhow::Error::new(e).context(source.display().to_string()))?;
             (
-                Trajectory::from_layers(layers, times(&taus))?,
+                Trajectory::from_layers(layers, deep::cumulative_times(&taus))?,
                 "closed form (METHODS §4)",
             )
         }
@@ -211,14 +197,4 @@ pub fn run(a: Args) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// Cumulative times `0, τ₀, τ₀ + τ₁, …`.
-fn times(taus: &[f64]) -> Vec<f64> {
-    std::iter::once(0.0)
-        .chain(taus.iter().scan(0.0, |s, t| {
-            *s += t;
-            Some(*s)
-        }))
-        .collect()
 }

@@ -112,8 +112,7 @@ pub fn deep_dae(
             .map(|w| w.to_owned()),
     };
 
-    let mut times = Vec::with_capacity(layers + 1);
-    times.push(0.0);
+    let times = cumulative_times(taus);
     let mut p_traj = Array3::zeros((layers + 1, n, d));
     let mut q_traj = queries.map(|_| Array3::zeros((layers + 1, m, d)));
     p_traj.index_axis_mut(Axis(0), 0).assign(&data);
@@ -139,7 +138,6 @@ pub fn deep_dae(
             qt.index_axis_mut(Axis(0), l + 1)
                 .assign(&current.slice(s![n.., ..]));
         }
-        times.push(times[l] + tau);
     }
     let queries = match q_traj {
         Some(qt) => Some(Trajectory::new(qt, times.clone())?),
@@ -174,4 +172,14 @@ impl TransportMap for DaeLayer {
     fn apply(&self, x: ArrayView2<f64>) -> Result<Array2<f64>> {
         dae::empirical(&self.particles, self.noise, self.tau, x, &|_| {})
     }
+}
+
+/// The times of a composition: `t_0 = 0`, `t_{ℓ+1} = t_ℓ + τ_ℓ` (`L + 1` values).
+pub fn cumulative_times(taus: &[f64]) -> Vec<f64> {
+    std::iter::once(0.0)
+        .chain(taus.iter().scan(0.0, |t, tau| {
+            *t += tau;
+            Some(*t)
+        }))
+        .collect()
 }
