@@ -1,12 +1,15 @@
-//! Times the empirical optimal DAE Φ_t (Gaussian noise) on `.npy` inputs; used by `bench/run.sh`.
+//! Times the empirical optimal DAE Φ_t and the deep DAE (blurring mean shift), Gaussian noise, on
+//! `.npy` inputs; used by `bench/run.sh`.
 //!
 //! ```text
 //! cargo run --release --example bench_dae -- DATA.npy QUERY.npy T REPEATS OUT.npy
+//! cargo run --release --example bench_dae -- deep DATA.npy TAU LAYERS REPEATS OUT.npy
 //! ```
-//! Prints one JSON object: the wall-clock seconds of every repeat and their median. Writes Φ_t of
-//! the last repeat to OUT.npy so that the driver can check it against the peers.
+//! Prints one JSON object: the wall-clock seconds of every repeat and their median. Writes Φ_t
+//! (or the particles after the last layer) of the last repeat to OUT.npy so that the driver can
+//! check it against the peers.
 
-use deeptransport::{dae, measure::Empirical, noise::Noise};
+use deeptransport::{dae, flow::deep, measure::Empirical, noise::Noise};
 use ndarray::Array2;
 use std::time::Instant;
 
@@ -31,26 +34,17 @@ fn write(path: &str, a: &Array2<f64>) {
     w.finish().expect("npy end");
 }
 
-fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    assert!(
-        args.len() == 6,
-        "usage: bench_dae DATA.npy QUERY.npy T REPEATS OUT.npy"
-    );
-    let x = read(&args[1]);
-    let q = read(&args[2]);
-    let t: f64 = args[3].parse().expect("T");
-    let repeats: usize = args[4].parse().expect("REPEATS");
-    let mu = Empirical::new(x).expect("valid data");
+/// Runs `work` `repeats` times; prints the timings as JSON and writes the last result.
+fn time(repeats: usize, out: &str, mut work: impl FnMut() -> Array2<f64>) {
     let mut times = Vec::new();
-    let mut phi = None;
+    let mut last = None;
     for _ in 0..repeats {
         let start = Instant::now();
-        let r = dae::empirical(&mu, Noise::Gaussian, t, q.view(), &|_| {}).expect("Φ_t");
+        let r = work();
         times.push(start.elapsed().as_secs_f64());
-        phi = Some(r);
+        last = Some(r);
     }
-    write(&args[5], &phi.expect("at least one repeat"));
+    write(out, &last.expect("at least one repeat"));
     let mut sorted = times.clone();
     sorted.sort_by(f64::total_cmp);
     println!(
@@ -58,4 +52,35 @@ fn main() {
         sorted[sorted.len() / 2],
         rayon::current_num_threads()
     );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("deep") {
+        assert!(
+            args.len() == 7,
+            "usage: bench_dae deep DATA.npy TAU LAYERS REPEATS OUT.npy"
+        );
+        let x = read(&args[2]);
+        let tau: f64 = args[3].parse().expect("TAU");
+        let layers: u64 = args[4].parse().expect("LAYERS");
+        let taus = deep::constant_schedule(tau, layers).expect("valid schedule");
+        time(args[5].parse().expect("REPEATS"), &args[6], || {
+            let r = deep::deep_dae(x.view(), None, Noise::Gaussian, &taus, None, &|_| {})
+                .expect("deep DAE");
+            r.particles.last().to_owned()
+        });
+        return;
+    }
+    assert!(
+        args.len() == 6,
+        "usage: bench_dae DATA.npy QUERY.npy T REPEATS OUT.npy"
+    );
+    let x = read(&args[1]);
+    let q = read(&args[2]);
+    let t: f64 = args[3].parse().expect("T");
+    let mu = Empirical::new(x).expect("valid data");
+    time(args[4].parse().expect("REPEATS"), &args[5], || {
+        dae::empirical(&mu, Noise::Gaussian, t, q.view(), &|_| {}).expect("Φ_t")
+    });
 }

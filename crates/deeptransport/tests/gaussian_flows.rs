@@ -11,7 +11,7 @@ use deeptransport::Error;
 use deeptransport::dae;
 use deeptransport::flow::gaussian::{
     composition, composition_map, continuous_map, continuous_pushforward, dae_pushforward,
-    singular_time,
+    distance_from_flow, singular_time,
 };
 use deeptransport::functional::{gaussian_entropy, gaussian_tsallis};
 use deeptransport::linalg::spd_sqrt;
@@ -261,47 +261,66 @@ fn entropy_decreases_along_flows() {
 
 /// Fig. 3 (Section 4.3): in the space N(0, diag[σ₁², σ₂²]) with μ₀ = N(0, diag[2, 1]), the W₂
 /// distance between Φ_t♯μ₀ and the continuous-flow measure of equal entropy, φ_{s(t)}♯μ₀, grows
-/// with t on (0, 0.45]. s(t) is found by bisection to 1e-15 (H(φ_s♯μ₀) is strictly decreasing).
+/// with t on (0, 0.45]. `distance_from_flow` finds s(t) by bisection; the test re-checks the
+/// entropies agree (1e-12: a few roundings of O(1) logs) and W₂ against the Euclidean distance in
+/// (σ₁, σ₂) (1e-7: W₂ of near-equal inputs is accurate to √(ε tr Σ)).
 #[test]
 fn fig3_dae_leaves_the_gradient_flow() {
     let mu = diag_gaussian(&[2.0, 1.0]);
     let t_star = singular_time(&mu);
     assert!((t_star - 0.5).abs() < 1e-15);
-    let flow_entropy = |s: f64| 0.5 * ((2.0 - 2.0 * s).ln() + (1.0 - 2.0 * s).ln());
     let mut prev = 0.0;
     for k in 1..=45 {
         let t = 0.01 * k as f64;
         let dae = dae_pushforward(&mu, t).unwrap();
-        let h = gaussian_entropy(dae.cov()).unwrap()
-            - (2.0 * std::f64::consts::PI * std::f64::consts::E).ln();
-        let (mut lo, mut hi) = (0.0, t_star);
-        while hi - lo > 1e-15 {
-            let mid = 0.5 * (lo + hi);
-            if flow_entropy(mid) > h {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-        }
-        let flow = continuous_pushforward(&mu, lo).unwrap();
-        let h_flow = gaussian_entropy(flow.cov()).unwrap()
-            - (2.0 * std::f64::consts::PI * std::f64::consts::E).ln();
+        let far = distance_from_flow(&mu, &dae).unwrap();
+        let flow = continuous_pushforward(&mu, far.flow_time).unwrap();
+        let h = gaussian_entropy(dae.cov()).unwrap();
+        let h_flow = gaussian_entropy(flow.cov()).unwrap();
         assert!(
             (h_flow - h).abs() < 1e-12,
             "equal-entropy flow time not found at t = {t}"
         );
-        let w = bures_w2(&dae, &flow).unwrap();
         // In the diagonal family W₂ is Euclidean in (σ₁, σ₂) (METHODS §5).
         let w_euclid = ((dae.cov()[[0, 0]].sqrt() - flow.cov()[[0, 0]].sqrt()).powi(2)
             + (dae.cov()[[1, 1]].sqrt() - flow.cov()[[1, 1]].sqrt()).powi(2))
         .sqrt();
-        assert!((w - w_euclid).abs() < 1e-7);
+        assert!((far.w2 - w_euclid).abs() < 1e-7);
         assert!(
-            w > prev,
-            "W₂ from the flow not increasing at t = {t}: {w} ≤ {prev}"
+            far.w2 > prev,
+            "W₂ from the flow not increasing at t = {t}: {} ≤ {prev}",
+            far.w2
         );
-        prev = w;
+        prev = far.w2;
     }
+}
+
+/// "Leaving" as a function of τ (Fig. 3): at equal total time t = 0.4, compositions with smaller
+/// steps stay closer to the gradient flow — W₂ at equal entropy orders DAE (τ = t) > τ = 0.2 >
+/// τ = 0.05 > τ = 0.01 — and it vanishes like τ (ratio of successive halvings → 2 within 10 %).
+#[test]
+fn compositions_leave_the_flow_less_as_tau_shrinks() {
+    let mu = diag_gaussian(&[2.0, 1.0]);
+    let t = 0.4;
+    let leave = |layers: usize| {
+        let taus = vec![t / layers as f64; layers];
+        let last = composition(&mu, &taus).unwrap().pop().unwrap();
+        distance_from_flow(&mu, &last).unwrap().w2
+    };
+    let dists: Vec<f64> = [1, 2, 8, 40].iter().map(|&l| leave(l)).collect();
+    for w in dists.windows(2) {
+        assert!(
+            w[1] < w[0],
+            "W₂ from the flow not decreasing with τ: {dists:?}"
+        );
+    }
+    let ratio = leave(400) / leave(800);
+    assert!(
+        (ratio - 2.0).abs() < 0.2,
+        "leaving distance not first order in τ: ratio {ratio}"
+    );
+    // A measure of larger entropy than μ₀ is not on the flow's entropy range.
+    assert!(distance_from_flow(&mu, &diag_gaussian(&[3.0, 1.0])).is_err());
 }
 
 /// Bures–Wasserstein: the diagonal (commuting) case equals Σ(√a_i − √b_i)² + |Δm|² to 1e-13
