@@ -438,6 +438,15 @@ impl Output {
 
     fn commit(self) -> Result<()> {
         self.tmp.as_file().sync_all().ok();
+        // tempfile creates 0600 files; an output is an ordinary file (0644 before the umask).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let _ = self
+                .tmp
+                .as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o644));
+        }
         let path = self.path.clone();
         self.tmp.persist(&path).with_context(|| {
             format!(
@@ -476,4 +485,130 @@ fn write_npy(w: &mut impl Write, shape: &[usize], values: impl Iterator<Item = f
     writer.extend(values)?;
     writer.finish()?;
     Ok(())
+}
+
+/// The sidecar of a trajectory file: `NAME.times.csv` next to `NAME.npy`.
+pub fn trajectory_times_path(path: &Path) -> PathBuf {
+    path.with_extension("times.csv")
+}
+
+/// Reads a trajectory file: a 3-D `.npy` of shape `(T, n, d)` (`<f8`/`<f4`, C or Fortran order),
+/// with its times from the sidecar `NAME.times.csv` (one column, optional header, `T` rows,
+/// finite and non-decreasing) when that file exists, else `0, 1, …, T − 1` (slice indices).
+/// Returns the trajectory and whether the times came from the sidecar. Errors name the file, and
+/// for a bad value the slice (1-based, as `slice s`), row and column.
+pub fn read_trajectory(path: &Path) -> Result<(deeptransport::flow::Trajectory, bool)> {
+    let file = path.display();
+    if format_of(path)? != Format::Npy {
+        return Err(BadInput::new(format!(
+            "{file}: a trajectory file is a 3-D .npy of shape (T, n, d)"
+        )));
+    }
+    let f = File::open(path).map_err(|e| BadInput::new(format!("{file}: cannot open: {e}")))?;
+    let file_len = f.metadata().map_or(u64::MAX, |m| m.len());
+    let npy = npyz::NpyFile::new(BufReader::new(f))
+        .map_err(|e| BadInput::new(format!("{file}: not a readable .npy file: {e}")))?;
+    let shape: Vec<usize> = npy.shape().iter().map(|&s| s as usize).collect();
+    let [t_len, n, d] = shape[..] else {
+        return Err(BadInput::new(format!(
+            "{file}: array has shape {shape:?}; expected a 3-D trajectory (T times × n points × d \
+             coordinates)"
+        )));
+    };
+    if t_len == 0 || n == 0 || d == 0 {
+        return Err(BadInput::new(format!(
+            "{file}: trajectory of shape ({t_len}, {n}, {d}) holds no data"
+        )));
+    }
+    let fortran = npy.order() == npyz::Order::Fortran;
+    let dtype = match npy.dtype() {
+        npyz::DType::Plain(ts) => ts.to_string(),
+        other => format!("{other:?}"),
+    };
+    let itemsize: u64 = match dtype.as_str() {
+        "<f8" | ">f8" => 8,
+        "<f4" | ">f4" => 4,
+        _ => {
+            return Err(BadInput::new(format!(
+                "{file}: unsupported dtype {dtype}; expected float64 (<f8) or float32 (<f4)"
+            )));
+        }
+    };
+    // As for point files: check the announced size against the file before allocating.
+    let announced = (t_len as u64)
+        .checked_mul(n as u64)
+        .and_then(|v| v.checked_mul(d as u64))
+        .and_then(|v| v.checked_mul(itemsize));
+    if announced.is_none_or(|bytes| bytes > file_len) {
+        return Err(BadInput::new(format!(
+            "{file}: the header announces shape ({t_len}, {n}, {d}) but the file holds only \
+             {file_len} bytes; the file may be truncated"
+        )));
+    }
+    let truncated = |e: std::io::Error| {
+        BadInput::new(format!(
+            "{file}: cannot read the data ({e}); the file may be truncated"
+        ))
+    };
+    let flat: Vec<f64> = if itemsize == 8 {
+        npy.into_vec::<f64>().map_err(truncated)?
+    } else {
+        npy.into_vec::<f32>()
+            .map_err(truncated)?
+            .into_iter()
+            .map(f64::from)
+            .collect()
+    };
+    if flat.len() != t_len * n * d {
+        return Err(BadInput::new(format!(
+            "{file}: holds {} values for shape ({t_len}, {n}, {d}); the file may be truncated",
+            flat.len()
+        )));
+    }
+    // T·n·d values were read, so the shapes below are valid.
+    let a = if fortran {
+        ndarray::Array3::from_shape_vec((d, n, t_len), flat)
+            .expect("d × n × T values")
+            .reversed_axes()
+    } else {
+        ndarray::Array3::from_shape_vec((t_len, n, d), flat).expect("T × n × d values")
+    };
+    if let Some(((s, i, j), v)) = a.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        return Err(BadInput::new(format!(
+            "{file}: slice {}, row {}, column {}: {v} is not allowed; expected a finite number",
+            s + 1,
+            i + 1,
+            j + 1
+        )));
+    }
+    let positions = a.as_standard_layout().into_owned();
+    let sidecar = trajectory_times_path(path);
+    let (times, from_sidecar) = if sidecar.is_file() {
+        let side = sidecar.display();
+        let t = read_csv(&sidecar)?;
+        if t.ncols() != 1 || t.nrows() != t_len {
+            return Err(BadInput::new(format!(
+                "{side}: holds {} rows × {} columns; expected one column with one time per slice \
+                 of {file} ({t_len})",
+                t.nrows(),
+                t.ncols()
+            )));
+        }
+        let times = t.column(0).to_vec();
+        if let Some(s) = (1..t_len).find(|&s| times[s] < times[s - 1]) {
+            return Err(BadInput::new(format!(
+                "{side}: row {}, column 1: time {} is before the previous time {}; expected \
+                 non-decreasing times",
+                s + 1,
+                times[s],
+                times[s - 1]
+            )));
+        }
+        (times, true)
+    } else {
+        ((0..t_len).map(|s| s as f64).collect(), false)
+    };
+    let traj = deeptransport::flow::Trajectory::new(positions, times)
+        .map_err(|e| BadInput::new(format!("{file}: {e}")))?;
+    Ok((traj, from_sidecar))
 }

@@ -12,8 +12,10 @@ macro_rules! outln {
 }
 
 mod commands;
+mod figures;
 mod io;
 mod progress;
+mod report;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -63,6 +65,10 @@ enum Command {
     Dae(commands::dae::Args),
     Deep(commands::deep::Args),
     Demo(commands::demo::Args),
+    Flow(commands::flow::Args),
+    Entropy(commands::entropy::Args),
+    W2(commands::w2::Args),
+    Figure(commands::figure::Args),
 }
 
 fn main() -> ExitCode {
@@ -114,6 +120,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(a) => {
             set_threads(&a.common)?;
             commands::demo::run(a)
+        }
+        Command::Flow(a) => {
+            set_threads(&a.common)?;
+            commands::flow::run(a)
+        }
+        Command::Entropy(a) => {
+            set_threads(&a.common)?;
+            commands::entropy::run(a)
+        }
+        Command::W2(a) => {
+            set_threads(&a.common)?;
+            commands::w2::run(a)
+        }
+        Command::Figure(a) => {
+            set_threads(&a.common)?;
+            commands::figure::run(a)
         }
     }
 }

@@ -1030,7 +1030,7 @@ fn help_has_examples_and_version_prints_the_version() {
 }
 
 #[test]
-fn demo_writes_summary_and_data_quickly() {
+fn demo_writes_report_figures_and_summary_quickly() {
     let w = Work::new();
     let start = std::time::Instant::now();
     w.ok(&["demo", "--out", "demo-out", "--quiet", "--samples", "500"]);
@@ -1039,8 +1039,33 @@ fn demo_writes_summary_and_data_quickly() {
     let v: serde_json::Value = serde_json::from_str(&summary).expect("summary.json is JSON");
     assert_eq!(v["n"].as_u64(), Some(500));
     assert_eq!(v["dim"].as_u64(), Some(2));
+    assert_eq!(v["all_claims_hold"].as_bool(), Some(true), "{summary}");
+    for stage in [
+        "dae",
+        "figure1",
+        "variance_table",
+        "convergence",
+        "gradient_flow",
+        "mixture",
+    ] {
+        assert!(v[stage].is_object(), "summary.json lacks {stage}");
+    }
     let (n, d, _) = read_csv(&w.path("demo-out/data.csv"));
     assert_eq!((n, d), (500, 2));
+    let html = fs::read_to_string(w.path("demo-out/report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
+    assert_eq!(
+        html.matches("data:image/png;base64,").count(),
+        5,
+        "five embedded figures"
+    );
+    assert!(!html.contains("claim fails"));
+    for fig in ["fig1", "fig2", "fig3", "mixture_fig2", "mixture_entropy_w2"] {
+        let png = fs::read(w.path(&format!("demo-out/{fig}.png"))).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{fig}.png is a PNG");
+        let svg = fs::read_to_string(w.path(&format!("demo-out/{fig}.svg"))).unwrap();
+        assert!(svg.contains("<svg"), "{fig}.svg is an SVG");
+    }
     assert_eq!(Work::strays(&w.path("demo-out")), Vec::<String>::new());
     assert!(
         elapsed.as_secs_f64() < 30.0,
@@ -1048,8 +1073,10 @@ fn demo_writes_summary_and_data_quickly() {
     );
 }
 
+/// The same seed gives bit-identical numbers for any thread count: every number of the demo is
+/// in summary.json, which must be byte-identical.
 #[test]
-fn demo_json_is_one_object_and_same_seed_same_data() {
+fn demo_json_is_one_object_and_same_seed_same_numbers() {
     let w = Work::new();
     let stdout = w.ok(&[
         "demo",
@@ -1076,13 +1103,17 @@ fn demo_json_is_one_object_and_same_seed_same_data() {
         "--threads",
         "1",
     ]);
-    assert_eq!(
-        fs::read(w.path("a/data.csv")).unwrap(),
-        fs::read(w.path("b/data.csv")).unwrap()
-    );
-    assert_eq!(
-        fs::read(w.path("a/phi_t0.5.csv")).unwrap(),
-        fs::read(w.path("b/phi_t0.5.csv")).unwrap()
+    for file in ["data.csv", "mixture_deep_tau0.05.npy", "fig2_dae.npy"] {
+        let same = fs::read(w.path(&format!("a/{file}"))).unwrap()
+            == fs::read(w.path(&format!("b/{file}"))).unwrap();
+        assert!(same, "{file} differs between runs");
+    }
+    // summary.json names the output folder in its file paths; every number must agree.
+    let a = fs::read_to_string(w.path("a/summary.json")).unwrap();
+    let b = fs::read_to_string(w.path("b/summary.json")).unwrap();
+    assert!(
+        a.replace("\"a/", "\"b/") == b,
+        "summary.json differs between runs"
     );
 }
 

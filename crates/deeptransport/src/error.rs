@@ -74,6 +74,20 @@ pub enum Error {
     /// A numerical method did not reach its tolerance.
     #[error("did not converge: {0}")]
     NotConverged(String),
+    /// A time at or past the first singular time `t*` of a continuous DAE (Definition 3.1), where
+    /// `μ_t = φ_t♯μ₀` stops existing (a covariance `Σ − 2tI` stops being positive definite).
+    #[error(
+        "time t = {t} is at or past the singular time t* = {singular_time} of {what}; the \
+         continuous DAE exists only for t < t*"
+    )]
+    PastSingularTime {
+        /// The requested time.
+        t: f64,
+        /// The first singular time `t*`.
+        singular_time: f64,
+        /// Which flow (the measure and how `t*` follows from it).
+        what: String,
+    },
 }
 
 /// Returns `Err(Error::InvalidParameter)` unless `t` is finite and strictly positive.

@@ -3,6 +3,10 @@
 pub mod dae;
 pub mod deep;
 pub mod demo;
+pub mod entropy;
+pub mod figure;
+pub mod flow;
+pub mod w2;
 
 /// Parses `--noise` (gaussian, laplace, uniform, student:NU), naming the flag in errors.
 pub fn parse_noise(s: &str) -> anyhow::Result<deeptransport::noise::Noise> {

@@ -6,6 +6,8 @@
 //! `S_α[μ] = (1 − ∫ μ^α)/(α − 1) = −H^α[μ]`, which tends to `+H[μ]`; the backward porous medium
 //! equation `∂_t μ = −Δμ^α` (17) is its W₂ gradient *descent*.
 
+pub mod knn;
+
 use crate::error::{Error, Result};
 use crate::linalg::Spd;
 use ndarray::ArrayView2;

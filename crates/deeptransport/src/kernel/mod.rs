@@ -22,6 +22,8 @@
 //! cancellation error `≈ ε (|x|² + |y|²)` stays at the scale of the data spread.
 
 mod exp;
+pub mod knn;
+pub mod lse;
 
 pub use exp::exp_nonpositive;
 

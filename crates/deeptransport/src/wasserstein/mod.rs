@@ -1,3 +1,55 @@
-//! Wasserstein-2 distances (Section 4): Bures–Wasserstein between Gaussians.
+//! Wasserstein-2 distances (Section 4, METHODS §5–6) with the cost `c(x, y) = |x − y|²`:
+//! Bures–Wasserstein between Gaussians, and optimal transport between weighted point clouds
+//! (exact network simplex, 1-D by sorting, entropic Sinkhorn). Every point-cloud solver returns
+//! one [`OtResult`], so later analyses can call them on arrays without files.
 
 pub mod bures;
+pub mod exact;
+pub mod one_d;
+pub mod sinkhorn;
+
+use ndarray::{Array1, Array2};
+
+/// A transport plan `P` between `a = Σ_i a_i δ_{x_i}` (`n` points) and `b = Σ_j b_j δ_{y_j}`
+/// (`m` points): `P_ij ≥ 0`, `Σ_j P_ij = a_i`, `Σ_i P_ij = b_j`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Plan {
+    /// Only the non-zero entries `P[rows[k], cols[k]] = mass[k]` (an exact solver's basic
+    /// solution has at most `n + m − 1` of them).
+    Sparse {
+        /// Row (a-point) index of each entry, 0-based.
+        rows: Vec<usize>,
+        /// Column (b-point) index of each entry, 0-based.
+        cols: Vec<usize>,
+        /// The mass moved, `P_ij`.
+        mass: Vec<f64>,
+    },
+    /// The full `n × m` matrix (an entropic plan has no zero entry).
+    Dense(Array2<f64>),
+}
+
+/// How a solver ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtStatus {
+    /// Optimal (exact solvers) or within the requested marginal tolerance (Sinkhorn).
+    Converged,
+    /// Stopped at the iteration limit; the result is the last iterate.
+    IterationLimit,
+}
+
+/// The result of an optimal-transport solver on two weighted point clouds.
+#[derive(Debug, Clone)]
+pub struct OtResult {
+    /// The transport cost `⟨P, C⟩ = Σ_ij P_ij |x_i − y_j|²` of the returned plan (for the exact
+    /// solver, `W₂²`).
+    pub cost: f64,
+    /// Dual potentials `(f, g)`, `f_i + g_j ≤ C_ij` at optimality for the exact problem, the
+    /// entropic potentials for Sinkhorn; `n` and `m` values.
+    pub potentials: (Array1<f64>, Array1<f64>),
+    /// The transport plan.
+    pub plan: Plan,
+    /// How the solver ended.
+    pub status: OtStatus,
+    /// Iterations (simplex pivots, Sinkhorn sweeps) performed.
+    pub iterations: usize,
+}
