@@ -179,20 +179,47 @@ fn read_csv(path: &Path) -> Result<Array2<f64>> {
 /// `(n, 1)` (weight files).
 fn read_npy(path: &Path, allow_1d: bool) -> Result<Array2<f64>> {
     let file = path.display();
+    let a = read_npy_any(path, |shape| match shape {
+        [_, _] => Ok(()),
+        [_] if allow_1d => Ok(()),
+        _ => Err(format!(
+            "array has shape {shape:?}; expected a 2-D array (n points × d coordinates)"
+        )),
+    })?;
+    let a = if a.ndim() == 1 {
+        let n = a.len();
+        a.into_shape_with_order(ndarray::IxDyn(&[n, 1]))
+            .expect("n values")
+    } else {
+        a
+    }
+    .into_dimensionality::<ndarray::Ix2>()
+    .expect("2-D checked above");
+    if let Some(((i, j), v)) = a.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        return Err(BadInput::new(format!(
+            "{file}: row {}, column {}: {v} is not allowed; expected a finite number",
+            i + 1,
+            j + 1
+        )));
+    }
+    Ok(a)
+}
+
+/// Reads a `.npy` of `<f8` or `<f4` values in C or Fortran order into a standard-layout array,
+/// after `check_shape` accepts its shape (its message is prefixed with the file name). The
+/// announced size is checked against the file before anything is allocated, so that a corrupt
+/// header can neither overflow the element count nor make us read far past the end.
+fn read_npy_any(
+    path: &Path,
+    check_shape: impl Fn(&[usize]) -> std::result::Result<(), String>,
+) -> Result<ndarray::ArrayD<f64>> {
+    let file = path.display();
     let f = File::open(path).map_err(|e| BadInput::new(format!("{file}: cannot open: {e}")))?;
     let file_len = f.metadata().map_or(u64::MAX, |m| m.len());
     let npy = npyz::NpyFile::new(BufReader::new(f))
         .map_err(|e| BadInput::new(format!("{file}: not a readable .npy file: {e}")))?;
     let shape: Vec<usize> = npy.shape().iter().map(|&s| s as usize).collect();
-    let (n, d) = match shape[..] {
-        [n, d] => (n, d),
-        [n] if allow_1d => (n, 1),
-        _ => {
-            return Err(BadInput::new(format!(
-                "{file}: array has shape {shape:?}; expected a 2-D array (n points × d coordinates)"
-            )));
-        }
-    };
+    check_shape(&shape).map_err(|why| BadInput::new(format!("{file}: {why}")))?;
     let fortran = npy.order() == npyz::Order::Fortran;
     let dtype = match npy.dtype() {
         npyz::DType::Plain(ts) => ts.to_string(),
@@ -207,14 +234,15 @@ fn read_npy(path: &Path, allow_1d: bool) -> Result<Array2<f64>> {
             )));
         }
     };
-    // Check the announced size against the file before reading, so that a corrupt header can
-    // neither overflow n·d nor make us read (and allocate) far past the end.
-    let announced = (n as u64)
-        .checked_mul(d as u64)
-        .and_then(|v| v.checked_mul(itemsize));
-    if announced.is_none_or(|bytes| bytes > file_len) {
+    let count = shape
+        .iter()
+        .try_fold(1u64, |acc, &s| acc.checked_mul(s as u64));
+    if count
+        .and_then(|c| c.checked_mul(itemsize))
+        .is_none_or(|bytes| bytes > file_len)
+    {
         return Err(BadInput::new(format!(
-            "{file}: the header announces shape ({n}, {d}) but the file holds only {file_len} \
+            "{file}: the header announces shape {shape:?} but the file holds only {file_len} \
              bytes; the file may be truncated"
         )));
     }
@@ -232,27 +260,22 @@ fn read_npy(path: &Path, allow_1d: bool) -> Result<Array2<f64>> {
             .map(f64::from)
             .collect()
     };
-    if flat.len() != n * d {
+    let expected: usize = shape.iter().product();
+    if flat.len() != expected {
         return Err(BadInput::new(format!(
-            "{file}: holds {} values for shape ({n}, {d}); the file may be truncated",
+            "{file}: holds {} values for shape {shape:?}; the file may be truncated",
             flat.len()
         )));
     }
-    // n·d values were read, so the shapes below are valid.
+    // Exactly the announced number of values was read, so the shapes below are valid.
     let a = if fortran {
-        Array2::from_shape_vec((d, n), flat)
-            .expect("d × n values")
+        let reversed: Vec<usize> = shape.iter().rev().copied().collect();
+        ndarray::ArrayD::from_shape_vec(reversed, flat)
+            .expect("announced values")
             .reversed_axes()
     } else {
-        Array2::from_shape_vec((n, d), flat).expect("n × d values")
+        ndarray::ArrayD::from_shape_vec(shape, flat).expect("announced values")
     };
-    if let Some(((i, j), v)) = a.indexed_iter().find(|(_, v)| !v.is_finite()) {
-        return Err(BadInput::new(format!(
-            "{file}: row {}, column {}: {v} is not allowed; expected a finite number",
-            i + 1,
-            j + 1
-        )));
-    }
     Ok(a.as_standard_layout().into_owned())
 }
 
@@ -419,7 +442,8 @@ impl Output {
         self.commit()
     }
 
-    /// Writes a trajectory (`T × n × d`) as a 3-D `.npy` and renames it into place.
+    /// Writes a trajectory (`T × n × d`) as a 3-D `.npy` and renames it into place, then its
+    /// times as the sidecar `NAME.times.csv` (one column, header `t`; CLI.md).
     pub fn commit_trajectory(mut self, traj: &deeptransport::flow::Trajectory) -> Result<()> {
         {
             let mut w = BufWriter::new(self.tmp.as_file_mut());
@@ -427,7 +451,13 @@ impl Output {
             write_npy(&mut w, p.shape(), p.iter().copied())?;
             w.flush()?;
         }
-        self.commit()
+        let mut csv = String::from("t\n");
+        for t in traj.times() {
+            csv.push_str(&format!("{t:?}\n"));
+        }
+        let sidecar = Output::file(&trajectory_times_path(&self.path))?;
+        self.commit()?;
+        sidecar.commit_bytes(csv.as_bytes())
     }
 
     /// Writes raw bytes (JSON, HTML, SVG) and renames into place.
@@ -504,75 +534,19 @@ pub fn read_trajectory(path: &Path) -> Result<(deeptransport::flow::Trajectory, 
             "{file}: a trajectory file is a 3-D .npy of shape (T, n, d)"
         )));
     }
-    let f = File::open(path).map_err(|e| BadInput::new(format!("{file}: cannot open: {e}")))?;
-    let file_len = f.metadata().map_or(u64::MAX, |m| m.len());
-    let npy = npyz::NpyFile::new(BufReader::new(f))
-        .map_err(|e| BadInput::new(format!("{file}: not a readable .npy file: {e}")))?;
-    let shape: Vec<usize> = npy.shape().iter().map(|&s| s as usize).collect();
-    let [t_len, n, d] = shape[..] else {
-        return Err(BadInput::new(format!(
-            "{file}: array has shape {shape:?}; expected a 3-D trajectory (T times × n points × d \
-             coordinates)"
-        )));
-    };
-    if t_len == 0 || n == 0 || d == 0 {
-        return Err(BadInput::new(format!(
-            "{file}: trajectory of shape ({t_len}, {n}, {d}) holds no data"
-        )));
-    }
-    let fortran = npy.order() == npyz::Order::Fortran;
-    let dtype = match npy.dtype() {
-        npyz::DType::Plain(ts) => ts.to_string(),
-        other => format!("{other:?}"),
-    };
-    let itemsize: u64 = match dtype.as_str() {
-        "<f8" | ">f8" => 8,
-        "<f4" | ">f4" => 4,
-        _ => {
-            return Err(BadInput::new(format!(
-                "{file}: unsupported dtype {dtype}; expected float64 (<f8) or float32 (<f4)"
-            )));
+    let a = read_npy_any(path, |shape| match shape {
+        [t, n, d] if *t == 0 || *n == 0 || *d == 0 => {
+            Err(format!("trajectory of shape ({t}, {n}, {d}) holds no data"))
         }
-    };
-    // As for point files: check the announced size against the file before allocating.
-    let announced = (t_len as u64)
-        .checked_mul(n as u64)
-        .and_then(|v| v.checked_mul(d as u64))
-        .and_then(|v| v.checked_mul(itemsize));
-    if announced.is_none_or(|bytes| bytes > file_len) {
-        return Err(BadInput::new(format!(
-            "{file}: the header announces shape ({t_len}, {n}, {d}) but the file holds only \
-             {file_len} bytes; the file may be truncated"
-        )));
-    }
-    let truncated = |e: std::io::Error| {
-        BadInput::new(format!(
-            "{file}: cannot read the data ({e}); the file may be truncated"
-        ))
-    };
-    let flat: Vec<f64> = if itemsize == 8 {
-        npy.into_vec::<f64>().map_err(truncated)?
-    } else {
-        npy.into_vec::<f32>()
-            .map_err(truncated)?
-            .into_iter()
-            .map(f64::from)
-            .collect()
-    };
-    if flat.len() != t_len * n * d {
-        return Err(BadInput::new(format!(
-            "{file}: holds {} values for shape ({t_len}, {n}, {d}); the file may be truncated",
-            flat.len()
-        )));
-    }
-    // T·n·d values were read, so the shapes below are valid.
-    let a = if fortran {
-        ndarray::Array3::from_shape_vec((d, n, t_len), flat)
-            .expect("d × n × T values")
-            .reversed_axes()
-    } else {
-        ndarray::Array3::from_shape_vec((t_len, n, d), flat).expect("T × n × d values")
-    };
+        [_, _, _] => Ok(()),
+        _ => Err(format!(
+            "array has shape {shape:?}; expected a 3-D trajectory (T times × n points × d \
+             coordinates)"
+        )),
+    })?
+    .into_dimensionality::<ndarray::Ix3>()
+    .expect("3-D checked above");
+    let t_len = a.shape()[0];
     if let Some(((s, i, j), v)) = a.indexed_iter().find(|(_, v)| !v.is_finite()) {
         return Err(BadInput::new(format!(
             "{file}: slice {}, row {}, column {}: {v} is not allowed; expected a finite number",
@@ -581,7 +555,7 @@ pub fn read_trajectory(path: &Path) -> Result<(deeptransport::flow::Trajectory, 
             j + 1
         )));
     }
-    let positions = a.as_standard_layout().into_owned();
+    let positions = a;
     let sidecar = trajectory_times_path(path);
     let (times, from_sidecar) = if sidecar.is_file() {
         let side = sidecar.display();

@@ -69,6 +69,9 @@ fn gaussian_measure_trajectory_follows_the_closed_form_recursion() {
         .success();
     let (shape, v) = read_npy(&out);
     assert_eq!(shape, vec![4, 3, 1]);
+    // The times also go to the sidecar traj.times.csv (CLI.md, trajectory files).
+    let times = std::fs::read_to_string(dir.path().join("traj.times.csv")).unwrap();
+    assert_eq!(times, format!("t\n0.0\n0.3\n{:?}\n{:?}\n", 0.3 + 0.1, 0.3 + 0.1 + 0.2));
     for (i, &x0) in [-1.0f64, 0.5, 3.0].iter().enumerate() {
         let (mut x, mut lam) = (x0, 2.0f64);
         assert_eq!(v[i], x0);

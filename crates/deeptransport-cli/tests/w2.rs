@@ -412,9 +412,9 @@ fn bad_inputs_exit_2_naming_the_file_row_and_column() {
 
 #[test]
 fn a_problem_too_large_for_the_exact_solver_exits_2() {
-    // (2²⁰ + 1)² arcs exceed the exact solver's limit (2⁴⁰); 8 MiB per file.
+    // (2¹⁸ + 1)² arcs exceed the exact solver's limit (2³⁶); 2 MiB per file.
     let dir = TempDir::new().unwrap();
-    let n = (1usize << 20) + 1;
+    let n = (1usize << 18) + 1;
     let a = write(&dir, "big.npy", npy(n, 1, &vec![0.0; n]));
     fails(&dir, &["--a", s(&a), "--b", s(&a)], &["too large"]);
 }

@@ -8,7 +8,7 @@ use deeptransport::flow::ode::{ErrorNorm, OdeOptions};
 use deeptransport::measure::{Empirical, Measure};
 use ndarray::{Array2, Axis};
 use rand::SeedableRng;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Integrate the continuous DAE dx/dt = ∇log μ_t(x) (Definition 3.1), where μ_t = φ_t♯μ₀ solves
 /// the backward heat equation, and write the trajectory of the query points, shape (T, n, d).
@@ -164,10 +164,6 @@ fn check_flags(a: &Args) -> Result<Vec<f64>> {
     Ok(out)
 }
 
-/// `traj.npy` → `traj.times.csv`.
-fn times_path(out: &Path) -> PathBuf {
-    out.with_extension("times.csv")
-}
 
 pub fn run(a: Args) -> Result<()> {
     let times = check_flags(&a)?;
@@ -178,8 +174,6 @@ pub fn run(a: Args) -> Result<()> {
         )));
     }
     let out = Output::create(&a.out)?;
-    let times_file = times_path(&a.out);
-    let times_out = Output::file(&times_file)?;
 
     let (source, default_query, file) = match (&a.data, &a.measure) {
         (Some(path), _) => {
@@ -278,12 +272,7 @@ pub fn run(a: Args) -> Result<()> {
     bar.finish_and_clear();
 
     let traj = &flow.trajectory;
-    let mut csv = String::from("t\n");
-    for t in traj.times() {
-        csv.push_str(&format!("{t:?}\n"));
-    }
     out.commit_trajectory(traj)?;
-    times_out.commit_bytes(csv.as_bytes())?;
 
     let mean_displacement = (&traj.last() - &traj.first())
         .map_axis(Axis(1), |r| r.dot(&r).sqrt())
@@ -318,7 +307,7 @@ pub fn run(a: Args) -> Result<()> {
             "error_norm": match a.error_norm { NormArg::Rms => "rms", NormArg::Max => "max" },
             "mean_displacement": mean_displacement,
             "out": a.out.display().to_string(),
-            "times_file": times_file.display().to_string(),
+            "times_file": io::trajectory_times_path(&a.out).display().to_string(),
         });
         outln!("{summary}");
     } else {
@@ -347,7 +336,7 @@ pub fn run(a: Args) -> Result<()> {
             traj.dim(),
             traj.len_times(),
             a.out.display(),
-            times_file.display()
+            io::trajectory_times_path(&a.out).display()
         );
     }
     Ok(())

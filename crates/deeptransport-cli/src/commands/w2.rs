@@ -3,7 +3,7 @@
 //! (Bures–Wasserstein). METHODS §5–6.
 
 use crate::io::{self, Format, Output};
-use crate::{BadInput, Common};
+use crate::{BadInput, Common, progress};
 use anyhow::Result;
 use deeptransport::measure::{Empirical, Gaussian};
 use deeptransport::wasserstein::exact::{ExactOptions, exact};
@@ -42,7 +42,7 @@ impl Method {
 /// normalised) and uniform weights unless weight files are given.
 ///
 /// Methods: exact — W₂² by the network simplex (costs computed from the coordinates, memory
-/// O((n + m)·d); about 3 s for n = m = 4000 in d = 2); 1d — exact, by sorting (d = 1 only);
+/// O((n + m)·d); under a second for n = m = 4000 in d = 2); 1d — exact, by sorting (d = 1 only);
 /// sinkhorn — entropic OT with regularisation ε·KL(P | a⊗b): reports the transport cost ⟨P, C⟩ of
 /// the entropic plan as w2_squared, plus the debiased Sinkhorn divergence; gaussian — the
 /// Bures–Wasserstein distance between the Gaussians fitted to the two clouds (weighted mean and
@@ -171,6 +171,25 @@ pub fn run(a: Args) -> Result<()> {
     summary.insert("m".into(), m.into());
     summary.insert("dim".into(), d.into());
     let mut detail = String::new();
+    // The solvers report no progress, so long runs get a spinner with the elapsed time (only on
+    // a terminal, without --quiet, and when the work is large: n·m·d pairs per pricing pass or
+    // Sinkhorn sweep, times about 100 sweeps for Sinkhorn).
+    let work = (n as f64) * (m as f64) * (d as f64);
+    let work = match a.method {
+        Method::Exact => work,
+        Method::Sinkhorn => 100.0 * work,
+        Method::Gaussian | Method::OneD => 0.0,
+    };
+    let spinner = progress::bar(1, work, a.common.quiet, "");
+    if !spinner.is_hidden() {
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+            spinner.set_style(style);
+        }
+        spinner.set_message(format!("{} W₂ of {n} × {m} points", a.method.name()));
+        spinner.enable_steady_tick(std::time::Duration::from_millis(150));
+    }
+    // Cleared on every exit, errors included, so that no spinner line is left on the terminal.
+    let spinner = ClearOnDrop(spinner);
     let w2_squared;
     match a.method {
         Method::Exact => {
@@ -264,6 +283,7 @@ pub fn run(a: Args) -> Result<()> {
             }
         }
     }
+    drop(spinner);
     let w2 = w2_squared.max(0.0).sqrt();
     summary.insert("w2_squared".into(), w2_squared.into());
     summary.insert("w2".into(), w2.into());
@@ -284,6 +304,15 @@ pub fn run(a: Args) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// A progress bar cleared from the terminal when dropped.
+struct ClearOnDrop(indicatif::ProgressBar);
+
+impl Drop for ClearOnDrop {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
 }
 
 /// A line on stderr (a closed stderr is not worth failing the command for).

@@ -21,9 +21,8 @@
 //! exponentials are the branch-free [`exp_nonpositive`], so the pair loop
 //! vectorises. The bodies are compiled for AVX-512, AVX2+FMA and the baseline and the widest one
 //! the CPU has is chosen at run time; the bodies never call `mul_add` and the compiler does not
-//! contract `a * b + c`, so all variants give bit-identical results. (The parent's `dispatch!`
-//! macro is private to `kernel/mod.rs` and defined after this module is declared, so a minimal
-//! copy lives here.)
+//! contract `a * b + c`, so all variants give bit-identical results. (Dispatch by the parent's
+//! `widest!` macro.)
 //!
 //! [`GibbsKernel`] is the cached alternative for problems whose `n × m` kernel fits in memory: the
 //! stabilised `K_ij = exp((f⁰_i + g⁰_j − C_ij)/ε)` built once (one exponential per entry), then
@@ -192,7 +191,7 @@ pub fn dense_exp(x: &Cloud, y: &Cloud, u: &[f64], h: &[f64], eps: f64) -> Array2
 }
 
 /// Rows `first..first + lse.len()` of the reduction, written to `lse` (and `mean_cost` when
-/// `COST`), for the widest vector unit available (minimal copy of the parent's `dispatch!`).
+/// `COST`), for the widest vector unit available (the parent's `widest!`).
 fn rows<const COST: bool>(
     x: &Cloud,
     first: usize,
@@ -202,42 +201,11 @@ fn rows<const COST: bool>(
     lse: &mut [f64],
     mean_cost: &mut [f64],
 ) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx512f,avx2,fma")]
-        unsafe fn avx512<const COST: bool>(
-            x: &Cloud,
-            first: usize,
-            y: &Cloud,
-            h: &[f64],
-            inv_eps: f64,
-            lse: &mut [f64],
-            mean_cost: &mut [f64],
-        ) {
-            rows_body::<COST>(x, first, y, h, inv_eps, lse, mean_cost)
-        }
-        #[target_feature(enable = "avx2,fma")]
-        unsafe fn avx2<const COST: bool>(
-            x: &Cloud,
-            first: usize,
-            y: &Cloud,
-            h: &[f64],
-            inv_eps: f64,
-            lse: &mut [f64],
-            mean_cost: &mut [f64],
-        ) {
-            rows_body::<COST>(x, first, y, h, inv_eps, lse, mean_cost)
-        }
-        if std::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F (checked just above).
-            return unsafe { avx512::<COST>(x, first, y, h, inv_eps, lse, mean_cost) };
-        }
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-            return unsafe { avx2::<COST>(x, first, y, h, inv_eps, lse, mean_cost) };
-        }
+    if COST {
+        widest!(rows_body::<true>(x: &Cloud, first: usize, y: &Cloud, h: &[f64], inv_eps: f64, lse: &mut [f64], mean_cost: &mut [f64]) -> ())
+    } else {
+        widest!(rows_body::<false>(x: &Cloud, first: usize, y: &Cloud, h: &[f64], inv_eps: f64, lse: &mut [f64], mean_cost: &mut [f64]) -> ())
     }
-    rows_body::<COST>(x, first, y, h, inv_eps, lse, mean_cost)
 }
 
 fn fold_lanes(a: &[f64; LANES]) -> f64 {
@@ -539,33 +507,6 @@ fn gibbs_row(
         }
     }
     gibbs_row_body(q, y, g_scaled, f_scaled, inv_eps, d, row, shift)
-}
-
-/// Runs `$body(args)` compiled for AVX-512, AVX2+FMA or the baseline, the widest available
-/// (the same IEEE operations in the same order in every variant: no `mul_add`, no contraction).
-macro_rules! widest {
-    ($body:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty) => {{
-        #[cfg(target_arch = "x86_64")]
-        {
-            #[target_feature(enable = "avx512f,avx2,fma")]
-            unsafe fn avx512($($arg: $ty),*) -> $ret {
-                $body($($arg),*)
-            }
-            #[target_feature(enable = "avx2,fma")]
-            unsafe fn avx2($($arg: $ty),*) -> $ret {
-                $body($($arg),*)
-            }
-            if std::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the CPU supports AVX-512F (checked just above).
-                return unsafe { avx512($($arg),*) };
-            }
-            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-                // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-                return unsafe { avx2($($arg),*) };
-            }
-        }
-        $body($($arg),*)
-    }};
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {

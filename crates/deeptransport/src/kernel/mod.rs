@@ -21,6 +21,33 @@
 //! matrix products (faer's GEMM), after centring both clouds on the data mean so that the
 //! cancellation error `≈ ε (|x|² + |y|²)` stays at the scale of the data spread.
 
+/// Runs `$body(args)` compiled for AVX-512, AVX2+FMA or the baseline, the widest available
+/// (the same IEEE operations in the same order in every variant: no `mul_add`, no contraction).
+macro_rules! widest {
+    ($body:ident $(::<$gen:tt>)? ( $($arg:ident : $ty:ty),* ) -> $ret:ty) => {{
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx512f,avx2,fma")]
+            unsafe fn avx512($($arg: $ty),*) -> $ret {
+                $body $(::<$gen>)? ($($arg),*)
+            }
+            #[target_feature(enable = "avx2,fma")]
+            unsafe fn avx2($($arg: $ty),*) -> $ret {
+                $body $(::<$gen>)? ($($arg),*)
+            }
+            if std::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU supports AVX-512F (checked just above).
+                return unsafe { avx512($($arg),*) };
+            }
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+                return unsafe { avx2($($arg),*) };
+            }
+        }
+        $body $(::<$gen>)? ($($arg),*)
+    }};
+}
+
 mod exp;
 pub mod knn;
 pub mod lse;
