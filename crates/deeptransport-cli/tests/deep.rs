@@ -1,38 +1,9 @@
 //! `deeptransport deep`: the trajectory file against the closed-form recursion, and bad input.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{bin, read_npy};
 use std::fs;
-use std::path::Path;
-
-fn bin() -> Command {
-    Command::cargo_bin("deeptransport").expect("binary built")
-}
-
-/// Reads a C-order `<f8` `.npy` of any shape: (shape, values).
-fn read_npy(path: &Path) -> (Vec<usize>, Vec<f64>) {
-    let bytes = fs::read(path).expect("output written");
-    assert_eq!(&bytes[..6], b"\x93NUMPY");
-    let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
-    let header = std::str::from_utf8(&bytes[10..10 + header_len]).expect("ascii header");
-    assert!(header.contains("'<f8'") && header.contains("'fortran_order': False"));
-    let shape_text = header
-        .split("'shape': (")
-        .nth(1)
-        .expect("shape")
-        .split(')')
-        .next()
-        .expect(")");
-    let shape: Vec<usize> = shape_text
-        .split(',')
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| s.trim().parse().expect("integer"))
-        .collect();
-    let values = bytes[10 + header_len..]
-        .chunks_exact(8)
-        .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
-        .collect();
-    (shape, values)
-}
 
 /// METHODS §4: for μ₀ = N(m, λ) in d = 1 each layer maps x ↦ m + λ_ℓ/(λ_ℓ + τ)(x − m) and
 /// λ_{ℓ+1} = λ_ℓ³/(λ_ℓ + τ)². The CLI's closed-form path must reproduce the scalar recursion to
@@ -71,7 +42,10 @@ fn gaussian_measure_trajectory_follows_the_closed_form_recursion() {
     assert_eq!(shape, vec![4, 3, 1]);
     // The times also go to the sidecar traj.times.csv (CLI.md, trajectory files).
     let times = std::fs::read_to_string(dir.path().join("traj.times.csv")).unwrap();
-    assert_eq!(times, format!("t\n0.0\n0.3\n{:?}\n{:?}\n", 0.3 + 0.1, 0.3 + 0.1 + 0.2));
+    assert_eq!(
+        times,
+        format!("t\n0.0\n0.3\n{:?}\n{:?}\n", 0.3 + 0.1, 0.3 + 0.1 + 0.2)
+    );
     for (i, &x0) in [-1.0f64, 0.5, 3.0].iter().enumerate() {
         let (mut x, mut lam) = (x0, 2.0f64);
         assert_eq!(v[i], x0);

@@ -1,49 +1,11 @@
 //! `deeptransport entropy`: values against hand-computed k-NN estimates, the JSON contract, point
 //! and trajectory files in every accepted layout, and bad input (exit 2, file/row/column named).
 
-use assert_cmd::Command;
+mod common;
+
+use common::{bin, f4, f8, npy};
 use std::fs;
 use std::path::Path;
-
-fn bin() -> Command {
-    Command::cargo_bin("deeptransport").expect("binary built")
-}
-
-/// A `.npy` file (version 1.0, header padded to a multiple of 64 bytes).
-fn npy(descr: &str, fortran: bool, shape: &[usize], data: &[u8]) -> Vec<u8> {
-    let shape = match shape {
-        [n] => format!("({n},)"),
-        s => format!(
-            "({})",
-            s.iter()
-                .map(|v| v.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
-    let order = if fortran { "True" } else { "False" };
-    let mut dict = format!("{{'descr': '{descr}', 'fortran_order': {order}, 'shape': {shape}, }}");
-    while (10 + dict.len() + 1) % 64 != 0 {
-        dict.push(' ');
-    }
-    dict.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
-    out.extend_from_slice(dict.as_bytes());
-    out.extend_from_slice(data);
-    out
-}
-
-fn f8(values: &[f64]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_le_bytes()).collect()
-}
-
-fn f4(values: &[f64]) -> Vec<u8> {
-    values
-        .iter()
-        .flat_map(|&v| (v as f32).to_le_bytes())
-        .collect()
-}
 
 fn json(out: &[u8]) -> serde_json::Value {
     let text = std::str::from_utf8(out).expect("utf-8");
@@ -120,7 +82,10 @@ fn data_file_gives_the_hand_computed_estimates_and_json_keys() {
     for (name, bytes) in [
         ("c.npy", npy("<f8", false, &[4, 1], &f8(&LINE))),
         ("f.npy", npy("<f8", true, &[4, 1], &f8(&LINE))),
-        ("s.npy", npy("<f4", false, &[4, 1], &f4(&LINE))),
+        (
+            "s.npy",
+            npy("<f4", false, &[4, 1], &f4(&LINE.map(|v| v as f32))),
+        ),
     ] {
         let p = dir.path().join(name);
         fs::write(&p, bytes).unwrap();
@@ -152,7 +117,15 @@ fn trajectory_gives_one_entropy_per_slice_with_times() {
     for (name, bytes) in [
         ("c.npy", npy("<f8", false, &[3, 4, 1], &f8(&vals))),
         ("f.npy", npy("<f8", true, &[3, 4, 1], &f8(&fortran))),
-        ("s.npy", npy("<f4", false, &[3, 4, 1], &f4(&vals))),
+        (
+            "s.npy",
+            npy(
+                "<f4",
+                false,
+                &[3, 4, 1],
+                &f4(&vals.iter().map(|&v| v as f32).collect::<Vec<_>>()),
+            ),
+        ),
     ] {
         let p = dir.path().join(name);
         fs::write(&p, bytes).unwrap();

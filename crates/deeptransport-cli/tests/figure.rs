@@ -3,14 +3,12 @@
 //! x/(1+t), Fig. 2 trajectories of eqs. (12), (13) and the composition recursion, Fig. 3 paths in
 //! the (σ₁, σ₂) plane with entropy decreasing. Bad usage exits 2.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{bin, read_npy};
 use std::f64::consts::{E, PI};
 use std::fs;
 use std::path::Path;
-
-fn bin() -> Command {
-    Command::cargo_bin("deeptransport").expect("binary built")
-}
 
 /// Runs `figure WHICH --out DIR` and expects success.
 fn figure(which: &str, dir: &Path) {
@@ -75,32 +73,6 @@ fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
         .map(|l| l.split(',').map(|c| c.parse().expect("number")).collect())
         .collect();
     (header, rows)
-}
-
-/// Reads a C-order `<f8` `.npy` of any shape: (shape, values).
-fn read_npy(path: &Path) -> (Vec<usize>, Vec<f64>) {
-    let bytes = fs::read(path).expect("npy written");
-    assert_eq!(&bytes[..6], b"\x93NUMPY");
-    let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
-    let header = std::str::from_utf8(&bytes[10..10 + header_len]).expect("ascii header");
-    assert!(header.contains("'<f8'") && header.contains("'fortran_order': False"));
-    let shape_text = header
-        .split("'shape': (")
-        .nth(1)
-        .expect("shape")
-        .split(')')
-        .next()
-        .expect(")");
-    let shape = shape_text
-        .split(',')
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| s.trim().parse().expect("integer"))
-        .collect();
-    let values = bytes[10 + header_len..]
-        .chunks_exact(8)
-        .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
-        .collect();
-    (shape, values)
 }
 
 fn rel_err(a: f64, b: f64) -> f64 {

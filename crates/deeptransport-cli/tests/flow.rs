@@ -1,39 +1,10 @@
 //! `deeptransport flow`: the trajectory file and JSON summary against the closed form (12), the
 //! times sidecar, thread independence, and bad input (exit 2, no output file).
 
-use assert_cmd::Command;
+mod common;
+
+use common::{bin, read_npy};
 use std::fs;
-use std::path::Path;
-
-fn bin() -> Command {
-    Command::cargo_bin("deeptransport").expect("binary built")
-}
-
-/// Reads a C-order `<f8` `.npy` of any shape: (shape, values).
-fn read_npy(path: &Path) -> (Vec<usize>, Vec<f64>) {
-    let bytes = fs::read(path).expect("output written");
-    assert_eq!(&bytes[..6], b"\x93NUMPY");
-    let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
-    let header = std::str::from_utf8(&bytes[10..10 + header_len]).expect("ascii header");
-    assert!(header.contains("'<f8'") && header.contains("'fortran_order': False"));
-    let shape_text = header
-        .split("'shape': (")
-        .nth(1)
-        .expect("shape")
-        .split(')')
-        .next()
-        .expect(")");
-    let shape: Vec<usize> = shape_text
-        .split(',')
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| s.trim().parse().expect("integer"))
-        .collect();
-    let values = bytes[10 + header_len..]
-        .chunks_exact(8)
-        .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
-        .collect();
-    (shape, values)
-}
 
 fn json_of(stdout: &[u8]) -> serde_json::Value {
     serde_json::from_slice(stdout).expect("exactly one JSON object on stdout")
