@@ -9,30 +9,13 @@
 //! (or the particles after the last layer) of the last repeat to OUT.npy so that the driver can
 //! check it against the peers.
 
+#[path = "support/npy.rs"]
+mod npy;
+use npy::{read, write};
+
 use deeptransport::{dae, flow::deep, measure::Empirical, noise::Noise};
 use ndarray::Array2;
 use std::time::Instant;
-
-fn read(path: &str) -> Array2<f64> {
-    let bytes = std::fs::read(path).expect("readable .npy");
-    let npy = npyz::NpyFile::new(&bytes[..]).expect("a .npy file");
-    let shape: Vec<usize> = npy.shape().iter().map(|&s| s as usize).collect();
-    let v: Vec<f64> = npy.into_vec().expect("<f8 data");
-    Array2::from_shape_vec((shape[0], shape[1]), v).expect("2-D, C order")
-}
-
-fn write(path: &str, a: &Array2<f64>) {
-    use npyz::WriterBuilder;
-    let mut f = std::io::BufWriter::new(std::fs::File::create(path).expect("writable"));
-    let mut w = npyz::WriteOptions::new()
-        .default_dtype()
-        .shape(&[a.nrows() as u64, a.ncols() as u64])
-        .writer(&mut f)
-        .begin_nd()
-        .expect("npy header");
-    w.extend(a.iter().copied()).expect("npy data");
-    w.finish().expect("npy end");
-}
 
 /// Runs `work` `repeats` times; prints the timings as JSON and writes the last result.
 fn time(repeats: usize, out: &str, mut work: impl FnMut() -> Array2<f64>) {

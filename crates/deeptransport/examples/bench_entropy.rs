@@ -11,6 +11,10 @@
 //! The built-in cases draw N(0, I_d) points from ChaCha8 (seed 2026); the peer script passes its
 //! own NumPy-generated data as DATA.npy so that both time the same points.
 
+#[path = "support/npy.rs"]
+mod npy;
+use npy::read;
+
 use deeptransport::functional::knn::{
     Estimator, KD_TREE_MAX_DIM, Search, entropy_with, kl_entropy,
 };
@@ -18,14 +22,6 @@ use ndarray::Array2;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use std::time::Instant;
-
-fn read(path: &str) -> Array2<f64> {
-    let bytes = std::fs::read(path).expect("readable .npy");
-    let npy = npyz::NpyFile::new(&bytes[..]).expect("a .npy file");
-    let shape: Vec<usize> = npy.shape().iter().map(|&s| s as usize).collect();
-    let v: Vec<f64> = npy.into_vec().expect("<f8 data");
-    Array2::from_shape_vec((shape[0], shape[1]), v).expect("2-D, C order")
-}
 
 fn case(name: &str, x: &Array2<f64>, k: usize, repeats: usize) {
     let mut times = Vec::new();

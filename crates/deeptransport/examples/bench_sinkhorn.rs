@@ -11,19 +11,15 @@
 //! JSON object: the wall-clock seconds of every repeat, their median, the sweeps, the recomputed
 //! `ℓ₁` marginal error, the cost `⟨P, C⟩`, the dual objective and the thread count.
 
+#[path = "support/npy.rs"]
+mod npy;
+use npy::read;
+
 use deeptransport::wasserstein::sinkhorn::{SinkhornOptions, sinkhorn};
 use ndarray::{Array2, Axis};
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use std::time::Instant;
-
-fn read(path: &str) -> Array2<f64> {
-    let bytes = std::fs::read(path).expect("readable .npy");
-    let npy = npyz::NpyFile::new(&bytes[..]).expect("a .npy file");
-    let shape: Vec<usize> = npy.shape().iter().map(|&s| s as usize).collect();
-    let v: Vec<f64> = npy.into_vec().expect("<f8 data");
-    Array2::from_shape_vec((shape[0], shape[1]), v).expect("2-D, C order")
-}
 
 /// Centres and scales every coordinate to unit variance.
 fn standardise(mut a: Array2<f64>) -> Array2<f64> {

@@ -9,24 +9,15 @@
 //! REPEATS times and prints one JSON line: the wall-clock seconds of every repeat, their median,
 //! `W₂²`, the pivots, the duality gap and the solver's memory estimate.
 
+#[path = "support/npy.rs"]
+mod npy;
+use npy::write;
+
 use deeptransport::wasserstein::exact::{ExactOptions, exact, memory_bytes};
 use ndarray::Array2;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use std::time::Instant;
-
-fn write(path: &str, a: &Array2<f64>) {
-    use npyz::WriterBuilder;
-    let mut f = std::io::BufWriter::new(std::fs::File::create(path).expect("writable"));
-    let mut w = npyz::WriteOptions::new()
-        .default_dtype()
-        .shape(&[a.nrows() as u64, a.ncols() as u64])
-        .writer(&mut f)
-        .begin_nd()
-        .expect("npy header");
-    w.extend(a.iter().copied()).expect("npy data");
-    w.finish().expect("npy end");
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
