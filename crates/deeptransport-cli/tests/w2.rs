@@ -2,49 +2,12 @@
 //! closed forms, methods against each other, plan files against the marginals, and every bad
 //! input against the contract (exit 2, file / row / column named, no partial output).
 
-use assert_cmd::Command;
+mod common;
+
+use common::{bin, npy_f8, read_npy};
 use std::fs;
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
-
-fn bin() -> Command {
-    Command::cargo_bin("deeptransport").expect("binary built")
-}
-
-/// `n × d` row-major values as a C-order `<f8` `.npy` (version 1.0, header padded to 64 bytes).
-fn npy(n: usize, d: usize, values: &[f64]) -> Vec<u8> {
-    assert_eq!(values.len(), n * d);
-    let mut dict = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({n}, {d}), }}");
-    while (10 + dict.len() + 1) % 64 != 0 {
-        dict.push(' ');
-    }
-    dict.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
-    out.extend_from_slice(dict.as_bytes());
-    out.extend(values.iter().flat_map(|v| v.to_le_bytes()));
-    out
-}
-
-/// Reads back a 2-D `<f8` `.npy` written by the binary.
-fn read_npy(path: &Path) -> (usize, usize, Vec<f64>) {
-    let bytes = fs::read(path).expect("output exists");
-    let hlen = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
-    let header = std::str::from_utf8(&bytes[10..10 + hlen]).unwrap();
-    let shape = header.split("'shape': (").nth(1).unwrap();
-    let dims: Vec<usize> = shape
-        .split(')')
-        .next()
-        .unwrap()
-        .split(',')
-        .filter_map(|s| s.trim().parse().ok())
-        .collect();
-    let data: Vec<f64> = bytes[10 + hlen..]
-        .chunks_exact(8)
-        .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
-        .collect();
-    (dims[0], dims[1], data)
-}
 
 fn write(dir: &TempDir, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
     let p = dir.path().join(name);
@@ -144,9 +107,9 @@ fn exact_and_sorting_agree_on_random_1d_clouds_and_plans_have_the_marginals() {
     let x = lcg(1, n);
     let y: Vec<f64> = lcg(2, m).iter().map(|v| 1.5 * v + 0.2).collect();
     let wa: Vec<f64> = lcg(3, n).iter().map(|v| v.abs() + 0.01).collect();
-    let a = write(&dir, "a.npy", npy(n, 1, &x));
-    let b = write(&dir, "b.npy", npy(m, 1, &y));
-    let wfile = write(&dir, "wa.npy", npy(n, 1, &wa));
+    let a = write(&dir, "a.npy", npy_f8(n, 1, &x));
+    let b = write(&dir, "b.npy", npy_f8(m, 1, &y));
+    let wfile = write(&dir, "wa.npy", npy_f8(n, 1, &wa));
     let mut costs = Vec::new();
     for method in ["exact", "1d"] {
         let plan = dir.path().join(format!("{method}.npy"));
@@ -163,7 +126,8 @@ fn exact_and_sorting_agree_on_random_1d_clouds_and_plans_have_the_marginals() {
             s(&plan),
         ]);
         costs.push(num(&v, "w2_squared"));
-        let (k, three, data) = read_npy(&plan);
+        let (shape, data) = read_npy(&plan);
+        let (k, three) = (shape[0], shape[1]);
         assert_eq!(three, 3);
         assert!(k < n + m, "at most n + m − 1 entries");
         let total: f64 = wa.iter().sum();
@@ -216,8 +180,8 @@ fn sinkhorn_reports_its_keys_and_approaches_the_exact_cost() {
     let (n, m) = (30, 25);
     let x = lcg(4, 2 * n);
     let y: Vec<f64> = lcg(5, 2 * m).iter().map(|v| 0.7 * v + 0.3).collect();
-    let a = write(&dir, "a.npy", npy(n, 2, &x));
-    let b = write(&dir, "b.npy", npy(m, 2, &y));
+    let a = write(&dir, "a.npy", npy_f8(n, 2, &x));
+    let b = write(&dir, "b.npy", npy_f8(m, 2, &y));
     let w2 = num(&json(&["--a", s(&a), "--b", s(&b)]), "w2_squared");
     let eps = 1e-2;
     let plan = dir.path().join("plan.npy");
@@ -259,7 +223,8 @@ fn sinkhorn_reports_its_keys_and_approaches_the_exact_cost() {
         c - w2 <= eps * (n.min(m) as f64).ln() + 1e-10 * diam2,
         "{c} vs {w2}"
     );
-    let (pn, pm, p) = read_npy(&plan);
+    let (shape, p) = read_npy(&plan);
+    let (pn, pm) = (shape[0], shape[1]);
     assert_eq!((pn, pm), (n, m));
     for i in 0..n {
         let row: f64 = p[i * m..(i + 1) * m].iter().sum();
@@ -415,7 +380,7 @@ fn a_problem_too_large_for_the_exact_solver_exits_2() {
     // (2¹⁸ + 1)² arcs exceed the exact solver's limit (2³⁶); 2 MiB per file.
     let dir = TempDir::new().unwrap();
     let n = (1usize << 18) + 1;
-    let a = write(&dir, "big.npy", npy(n, 1, &vec![0.0; n]));
+    let a = write(&dir, "big.npy", npy_f8(n, 1, &vec![0.0; n]));
     fails(&dir, &["--a", s(&a), "--b", s(&a)], &["too large"]);
 }
 
@@ -423,8 +388,8 @@ fn a_problem_too_large_for_the_exact_solver_exits_2() {
 fn exact_stopped_by_the_pivot_limit_fails_with_exit_1() {
     // Not an optimum, so no W₂ is printed: exit 1 (not bad input), with the advice.
     let dir = TempDir::new().unwrap();
-    let a = write(&dir, "a.npy", npy(20, 2, &lcg(6, 40)));
-    let b = write(&dir, "b.npy", npy(20, 2, &lcg(7, 40)));
+    let a = write(&dir, "a.npy", npy_f8(20, 2, &lcg(6, 40)));
+    let b = write(&dir, "b.npy", npy_f8(20, 2, &lcg(7, 40)));
     let out = bin()
         .args([
             "w2",

@@ -45,8 +45,8 @@ fn cloud(rng: &mut ChaCha8Rng, n: usize, d: usize, scale: f64, shift: f64) -> Ar
 
 fn dense(r: &deeptransport::wasserstein::sinkhorn::SinkhornResult) -> &Array2<f64> {
     match &r.ot.plan {
-        Plan::Dense(p) => p,
-        Plan::Sparse { .. } => panic!("a dense plan was requested"),
+        Some(Plan::Dense(p)) => p,
+        _ => panic!("a dense plan was requested"),
     }
 }
 

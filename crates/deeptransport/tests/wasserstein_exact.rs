@@ -43,10 +43,10 @@ fn sq(x: ArrayView1<f64>, y: ArrayView1<f64>) -> f64 {
     x.iter().zip(y).map(|(p, q)| (p - q) * (p - q)).sum()
 }
 
-fn sparse(plan: &Plan) -> (&[usize], &[usize], &[f64]) {
+fn sparse(plan: &Option<Plan>) -> (&[usize], &[usize], &[f64]) {
     match plan {
-        Plan::Sparse { rows, cols, mass } => (rows, cols, mass),
-        Plan::Dense(_) => panic!("exact solvers return sparse plans"),
+        Some(Plan::Sparse { rows, cols, mass }) => (rows, cols, mass),
+        _ => panic!("exact solvers return sparse plans"),
     }
 }
 

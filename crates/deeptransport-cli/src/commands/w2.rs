@@ -214,7 +214,7 @@ pub fn run(a: Args) -> Result<()> {
                 r.ot.iterations, r.duality_gap
             );
             if let Some((out, format)) = plan_out {
-                write_sparse(out, format, &r.ot.plan)?;
+                write_sparse(out, format, r.ot.plan.as_ref())?;
             }
         }
         Method::OneD => {
@@ -222,7 +222,7 @@ pub fn run(a: Args) -> Result<()> {
                 .map_err(|e| anyhow::Error::new(e).context(files.clone()))?;
             w2_squared = r.cost;
             if let Some((out, format)) = plan_out {
-                write_sparse(out, format, &r.plan)?;
+                write_sparse(out, format, r.plan.as_ref())?;
             }
         }
         Method::Gaussian => {
@@ -277,7 +277,7 @@ pub fn run(a: Args) -> Result<()> {
             );
             if let Some((out, _)) = plan_out {
                 match &r.ot.plan {
-                    Plan::Dense(p) if r.has_plan => out.commit_points(p)?,
+                    Some(Plan::Dense(p)) => out.commit_points(p)?,
                     _ => anyhow::bail!("the Sinkhorn solver returned no dense plan"),
                 }
             }
@@ -323,8 +323,8 @@ fn note(msg: &str) {
 
 /// Writes a sparse plan: CSV `i,j,mass` with a header (integer indices, masses with round-trip
 /// precision) or a `(k, 3)` `<f8` `.npy`.
-fn write_sparse(out: Output, format: Format, plan: &Plan) -> Result<()> {
-    let Plan::Sparse { rows, cols, mass } = plan else {
+fn write_sparse(out: Output, format: Format, plan: Option<&Plan>) -> Result<()> {
+    let Some(Plan::Sparse { rows, cols, mass }) = plan else {
         anyhow::bail!("expected a sparse plan");
     };
     match format {

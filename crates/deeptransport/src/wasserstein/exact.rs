@@ -283,7 +283,7 @@ pub fn exact(
         ot: OtResult {
             cost,
             potentials: (Array1::from(f), Array1::from(g)),
-            plan: Plan::Sparse { rows, cols, mass },
+            plan: Some(Plan::Sparse { rows, cols, mass }),
             status,
             iterations: s.pivots,
         },

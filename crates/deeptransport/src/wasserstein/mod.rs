@@ -46,8 +46,9 @@ pub struct OtResult {
     /// Dual potentials `(f, g)`, `f_i + g_j ≤ C_ij` at optimality for the exact problem, the
     /// entropic potentials for Sinkhorn; `n` and `m` values.
     pub potentials: (Array1<f64>, Array1<f64>),
-    /// The transport plan.
-    pub plan: Plan,
+    /// The transport plan; `None` when it was not formed (Sinkhorn without
+    /// `SinkhornOptions::plan`: the dense `n × m` matrix is only built on request).
+    pub plan: Option<Plan>,
     /// How the solver ended.
     pub status: OtStatus,
     /// Iterations (simplex pivots, Sinkhorn sweeps) performed.

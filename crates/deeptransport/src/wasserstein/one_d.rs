@@ -110,11 +110,11 @@ pub fn w2_1d(
     Ok(OtResult {
         cost,
         potentials: (Array1::from(f), Array1::from(g)),
-        plan: Plan::Sparse {
+        plan: Some(Plan::Sparse {
             rows: entries.iter().map(|e| e.0).collect(),
             cols: entries.iter().map(|e| e.1).collect(),
             mass: entries.iter().map(|e| e.2).collect(),
-        },
+        }),
         status: OtStatus::Converged,
         iterations: 0,
     })

@@ -174,13 +174,11 @@ pub struct SinkhornResult {
     /// `cost = ⟨P, C⟩` of the entropic plan (not `W₂²`: it exceeds `W₂²` by at most
     /// `ε log(min(n, m))` plus the marginal error times `diam²` for uniform weights);
     /// `potentials = (f, g)` in cost units, `P_ij = a_i b_j exp((f_i + g_j − C_ij)/ε)`, defined up
-    /// to `(f + c, g − c)`; `plan` is [`Plan::Dense`] when [`SinkhornOptions::plan`] was set
-    /// (see `has_plan`); `status` is [`OtStatus::Converged`] when the marginal error reached `tol`;
+    /// to `(f + c, g − c)`; `plan` is `Some(`[`Plan::Dense`]`)` when [`SinkhornOptions::plan`] was set
+    /// (`None` otherwise);
+    /// `status` is [`OtStatus::Converged`] when the marginal error reached `tol`;
     /// `iterations` counts sweeps, ε-scaling included.
     pub ot: OtResult,
-    /// Whether the dense plan in `ot.plan` was formed (otherwise `ot.plan` is an empty
-    /// [`Plan::Sparse`] placeholder and must not be read as a plan).
-    pub has_plan: bool,
     /// The regularisation `ε` of the returned solution.
     pub eps: f64,
     /// `‖P1 − a‖₁ + ‖Pᵀ1 − b‖₁` of the returned potentials (recomputed from them).
@@ -588,18 +586,9 @@ pub fn sinkhorn(
     }
     let dual = dot(&a.w, &f) + dot(&b.w, &g) - eps * (mass - 1.0);
     let primal = row_f + col_g - eps * (mass - 1.0);
-    let (plan, has_plan) = if opts.plan {
-        (Plan::Dense(dense_exp(&cx, &cy, &hx, &hy, eps)), true)
-    } else {
-        (
-            Plan::Sparse {
-                rows: Vec::new(),
-                cols: Vec::new(),
-                mass: Vec::new(),
-            },
-            false,
-        )
-    };
+    let plan = opts
+        .plan
+        .then(|| Plan::Dense(dense_exp(&cx, &cy, &hx, &hy, eps)));
     Ok(SinkhornResult {
         ot: OtResult {
             cost,
@@ -612,7 +601,6 @@ pub fn sinkhorn(
             },
             iterations: sweeps,
         },
-        has_plan,
         eps,
         marginal_error: err,
         converged,
