@@ -164,7 +164,6 @@ fn check_flags(a: &Args) -> Result<Vec<f64>> {
     Ok(out)
 }
 
-
 pub fn run(a: Args) -> Result<()> {
     let times = check_flags(&a)?;
     if io::format_of(&a.out)? != Format::Npy {
