@@ -108,35 +108,24 @@ fn exit_code(e: &anyhow::Error) -> u8 {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    let c = &cli.command;
+    set_threads(match c {
+        Command::Dae(a) => &a.common,
+        Command::Deep(a) => &a.common,
+        Command::Demo(a) => &a.common,
+        Command::Flow(a) => &a.common,
+        Command::Entropy(a) => &a.common,
+        Command::W2(a) => &a.common,
+        Command::Figure(a) => &a.common,
+    })?;
     match cli.command {
-        Command::Dae(a) => {
-            set_threads(&a.common)?;
-            commands::dae::run(a)
-        }
-        Command::Deep(a) => {
-            set_threads(&a.common)?;
-            commands::deep::run(a)
-        }
-        Command::Demo(a) => {
-            set_threads(&a.common)?;
-            commands::demo::run(a)
-        }
-        Command::Flow(a) => {
-            set_threads(&a.common)?;
-            commands::flow::run(a)
-        }
-        Command::Entropy(a) => {
-            set_threads(&a.common)?;
-            commands::entropy::run(a)
-        }
-        Command::W2(a) => {
-            set_threads(&a.common)?;
-            commands::w2::run(a)
-        }
-        Command::Figure(a) => {
-            set_threads(&a.common)?;
-            commands::figure::run(a)
-        }
+        Command::Dae(a) => commands::dae::run(a),
+        Command::Deep(a) => commands::deep::run(a),
+        Command::Demo(a) => commands::demo::run(a),
+        Command::Flow(a) => commands::flow::run(a),
+        Command::Entropy(a) => commands::entropy::run(a),
+        Command::W2(a) => commands::w2::run(a),
+        Command::Figure(a) => commands::figure::run(a),
     }
 }
 

@@ -6,7 +6,6 @@ use anyhow::Result;
 use deeptransport::dae;
 use deeptransport::measure::{Empirical, Measure};
 use ndarray::{Array2, Axis};
-use rand::SeedableRng;
 use std::path::PathBuf;
 
 /// Apply the optimal DAE Φ_t(x) = E[x | x + ε = x̃] (posterior mean, Theorem 2.1) to query points.
@@ -89,19 +88,7 @@ pub fn run(a: Args) -> Result<()> {
         (Some(qp), _) => io::read_queries(qp, d, &source)?,
         (None, Some(x)) => x,
         (None, None) => {
-            if a.samples == 0 {
-                return Err(BadInput::new("--samples must be at least 1"));
-            }
-            // n × d values must be addressable; larger requests are a usage error, not a panic.
-            let values = a.samples.checked_mul(d);
-            if values.is_none_or(|v| v > isize::MAX as usize / 8) {
-                return Err(BadInput::new(format!(
-                    "--samples {}: too many points to hold in memory",
-                    a.samples
-                )));
-            }
-            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(a.seed);
-            measure.sample(a.samples, &mut rng)
+            super::sample_queries(a.samples, d, a.seed, |n, rng| measure.sample(n, rng))?
         }
     };
     let n_data = match &measure {

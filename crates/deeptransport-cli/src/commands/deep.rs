@@ -7,7 +7,6 @@ use deeptransport::flow::{Trajectory, deep, gaussian};
 use deeptransport::measure::Measure;
 use deeptransport::noise::Noise;
 use ndarray::{Array2, Axis};
-use rand::SeedableRng;
 use std::path::PathBuf;
 
 /// Compose optimal DAEs, Φ_{0:L} = Φ_L ∘ … ∘ Φ_0: layer ℓ is the optimal DAE of the current
@@ -107,11 +106,15 @@ pub fn run(a: Args) -> Result<()> {
         (None, Some(p)) => (p.clone(), Some(io::read_measure(p)?)),
         (None, None) => return Err(BadInput::new("give --data FILE or --measure SPEC.json")),
     };
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(a.seed);
     let data: Option<Array2<f64>> = match &measure {
         None => Some(io::read_points(&source)?),
         Some(Measure::Gaussian(_)) => None,
-        Some(m) => Some(m.sample(a.samples.max(1), &mut rng)),
+        Some(m) => Some(super::sample_queries(
+            a.samples,
+            m.dim(),
+            a.seed,
+            |n, rng| m.sample(n, rng),
+        )?),
     };
     let d = data
         .as_ref()
@@ -130,7 +133,9 @@ pub fn run(a: Args) -> Result<()> {
             }
             let q = match queries {
                 Some(q) => q,
-                None => g.sample(a.samples.max(1), &mut rng),
+                None => {
+                    super::sample_queries(a.samples, g.dim(), a.seed, |n, rng| g.sample(n, rng))?
+                }
             };
             let layers = gaussian::composition_map(g, &taus, q.view())
                 .map_err(|e| anyhow::Error::new(e).context(source.display().to_string()))?;

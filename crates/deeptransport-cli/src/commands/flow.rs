@@ -7,7 +7,6 @@ use deeptransport::flow::continuous::{self, FlowSource, SmoothedData};
 use deeptransport::flow::ode::{ErrorNorm, OdeOptions};
 use deeptransport::measure::{Empirical, Measure};
 use ndarray::{Array2, Axis};
-use rand::SeedableRng;
 use std::path::PathBuf;
 
 /// Integrate the continuous DAE dx/dt = ∇log μ_t(x) (Definition 3.1), where μ_t = φ_t♯μ₀ solves
@@ -222,24 +221,11 @@ pub fn run(a: Args) -> Result<()> {
     let queries: Array2<f64> = match (&a.query, default_query) {
         (Some(qp), _) => io::read_queries(qp, d, &file)?,
         (None, Some(x)) => x,
-        (None, None) => {
-            if a.samples == 0 {
-                return Err(BadInput::new("--samples must be at least 1"));
-            }
-            let values = a.samples.checked_mul(d);
-            if values.is_none_or(|v| v > isize::MAX as usize / 8) {
-                return Err(BadInput::new(format!(
-                    "--samples {}: too many points to hold in memory",
-                    a.samples
-                )));
-            }
-            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(a.seed);
-            match &source {
-                FlowSource::Gaussian(g) => g.sample(a.samples, &mut rng),
-                FlowSource::Mixture(m) => m.sample(a.samples, &mut rng),
-                FlowSource::SmoothedData(_) => unreachable!("data is its own default query"),
-            }
-        }
+        (None, None) => super::sample_queries(a.samples, d, a.seed, |n, rng| match &source {
+            FlowSource::Gaussian(g) => g.sample(n, rng),
+            FlowSource::Mixture(m) => m.sample(n, rng),
+            FlowSource::SmoothedData(_) => unreachable!("data is its own default query"),
+        })?,
     };
 
     let opts = OdeOptions {
