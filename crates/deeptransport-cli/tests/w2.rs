@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{bin, npy_f8, read_npy};
+use common::{bin, f8, npy, npy_f8, read_npy};
 use std::fs;
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
@@ -424,4 +424,60 @@ fn help_shows_an_example() {
     ] {
         assert!(text.contains(flag), "help lacks {flag}");
     }
+}
+
+/// `--trajectory`: W₂ from the first slice. In 1-D, a shift by 0.5 gives 0.5 and a dilation
+/// (0, 1, 2) → (0, 2, 4) gives √(5/3) (sorted coupling); in 2-D a translation by (0.3, 0.4) of a
+/// uniform cloud gives exactly 0.5 (the translation is the optimal map). The times come from the
+/// sidecar.
+#[test]
+fn trajectory_gives_w2_from_the_first_slice() {
+    let dir = TempDir::new().unwrap();
+    let one_d = [0.0, 1.0, 2.0, 0.5, 1.5, 2.5, 0.0, 2.0, 4.0];
+    let p1 = write(&dir, "t1.npy", npy("<f8", false, &[3, 3, 1], &f8(&one_d)));
+    fs::write(dir.path().join("t1.times.csv"), "t\n0\n0.1\n0.2\n").unwrap();
+    let v = json(&["--trajectory", s(&p1)]);
+    let w: Vec<f64> = v["w2"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    assert_eq!(v["times"], serde_json::json!([0.0, 0.1, 0.2]));
+    assert_eq!(w[0], 0.0);
+    assert!((w[1] - 0.5).abs() < 1e-15, "{w:?}");
+    assert!((w[2] - (5.0f64 / 3.0).sqrt()).abs() < 1e-15, "{w:?}");
+    let cloud = [0.0, 0.0, 1.0, 0.2, -0.5, 0.7, 0.3, -1.0];
+    let moved: Vec<f64> = cloud
+        .chunks(2)
+        .flat_map(|p| [p[0] + 0.3, p[1] + 0.4])
+        .collect();
+    let p2 = write(
+        &dir,
+        "t2.npy",
+        npy(
+            "<f8",
+            false,
+            &[2, 4, 2],
+            &f8(&[&cloud[..], &moved[..]].concat()),
+        ),
+    );
+    let v = json(&["--trajectory", s(&p2)]);
+    assert_eq!(v["method"], "exact");
+    let w = v["w2"][1].as_f64().unwrap();
+    assert!((w - 0.5).abs() < 1e-12, "{w}");
+    // Only the exact methods apply, and --a/--b cannot be mixed in.
+    let (code, _, _) = run_w2(&["--trajectory", s(&p2), "--method", "sinkhorn"]);
+    assert_eq!(code, 2);
+    let (code, _, _) = run_w2(&["--trajectory", s(&p2), "--a", s(&p1)]);
+    assert_eq!(code, 2);
+}
+
+fn run_w2(args: &[&str]) -> (i32, String, String) {
+    let out = bin().arg("w2").args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }

@@ -29,7 +29,7 @@ use deeptransport::functional::gaussian_entropy;
 use deeptransport::functional::knn::{Estimator, entropy};
 use deeptransport::measure::{Empirical, Gaussian, Measure, Mixture};
 use deeptransport::noise::Noise;
-use deeptransport::wasserstein::exact::{ExactOptions, exact};
+use deeptransport::wasserstein::w2_from_start;
 use ndarray::{Array2, Axis, array};
 use rand::SeedableRng;
 use serde_json::{Value, json};
@@ -801,23 +801,8 @@ fn mixture_stage(a: &Args) -> Result<Stage> {
         Trajectory::from_layers(dae_sample, (0..=20).map(|i| 0.05 * i as f64).collect())?;
     let h_dae = entropies(&dae_traj);
     let sub = MIX_W2_POINTS.min(x.nrows());
-    let w2_from_start = |traj: &Trajectory| -> Result<Vec<f64>> {
-        let start = traj.first().slice(ndarray::s![..sub, ..]).to_owned();
-        (0..traj.len_times())
-            .map(|i| {
-                let r = exact(
-                    start.view(),
-                    traj.at(i).slice(ndarray::s![..sub, ..]),
-                    None,
-                    None,
-                    &ExactOptions::default(),
-                )?;
-                Ok(r.ot.cost.max(0.0).sqrt())
-            })
-            .collect()
-    };
-    let w_small = w2_from_start(&deep_small.particles)?;
-    let w_dae = w2_from_start(&dae_traj)?;
+    let w_small = w2_from_start(&head(&deep_small.particles, sub)?)?;
+    let w_dae = w2_from_start(&head(&dae_traj, sub)?)?;
     let ts = deep_small.particles.times().to_vec();
     let td = dae_traj.times().to_vec();
     let pts = |t: &[f64], v: &[f64]| t.iter().copied().zip(v.iter().copied()).collect::<Vec<_>>();

@@ -57,14 +57,27 @@ impl Method {
     deeptransport w2 --a x.npy --b y.npy --a-weights wx.csv --plan plan.csv --json\n  \
     deeptransport w2 --a x.npy --b y.npy --method sinkhorn --eps 0.01 --tol 1e-9 --json\n  \
     deeptransport w2 --a x.csv --b y.csv --method gaussian\n  \
-    deeptransport w2 --a x1.csv --b y1.csv --method 1d --plan plan.npy")]
+    deeptransport w2 --a x1.csv --b y1.csv --method 1d --plan plan.npy\n  \
+    deeptransport w2 --trajectory traj.npy --json")]
 pub struct Args {
     /// First point cloud (CSV or NPY, one point per row).
-    #[arg(long = "a", value_name = "FILE")]
-    a: PathBuf,
+    #[arg(
+        long = "a",
+        value_name = "FILE",
+        required_unless_present = "trajectory"
+    )]
+    a: Option<PathBuf>,
     /// Second point cloud (same dimension).
-    #[arg(long = "b", value_name = "FILE")]
-    b: PathBuf,
+    #[arg(
+        long = "b",
+        value_name = "FILE",
+        required_unless_present = "trajectory"
+    )]
+    b: Option<PathBuf>,
+    /// Instead of --a/--b: a trajectory file (.npy, (T, n, d), from `deep` or `flow`); prints
+    /// the exact W₂ from the first slice to every slice (uniform weights).
+    #[arg(long, value_name = "TRAJ.npy", conflicts_with_all = ["a", "b", "a_weights", "b_weights", "plan"])]
+    trajectory: Option<PathBuf>,
     /// One non-negative weight per row of --a (CSV column or NPY); default uniform.
     #[arg(long, value_name = "FILE")]
     a_weights: Option<PathBuf>,
@@ -133,23 +146,30 @@ pub fn run(a: Args) -> Result<()> {
         None => None,
     };
 
-    let x = io::read_points(&a.a)?;
-    let y = io::read_points(&a.b)?;
+    if let Some(path) = &a.trajectory {
+        return run_trajectory(&a, path);
+    }
+    let (pa, pb) = (
+        a.a.clone().expect("clap requires --a"),
+        a.b.clone().expect("clap requires --b"),
+    );
+    let x = io::read_points(&pa)?;
+    let y = io::read_points(&pb)?;
     let (n, m, d) = (x.nrows(), y.nrows(), x.ncols());
     if y.ncols() != d {
         return Err(BadInput::new(format!(
             "{}: points have dimension {}, but {} has dimension {d}; both clouds must live in the \
              same space",
-            a.b.display(),
+            pb.display(),
             y.ncols(),
-            a.a.display()
+            pa.display()
         )));
     }
     if a.method == Method::OneD && d != 1 {
         return Err(BadInput::new(format!(
             "--method 1d: {} has dimension {d}; sorting computes W₂ only in dimension 1 (use \
              --method exact)",
-            a.a.display()
+            pa.display()
         )));
     }
     let wa = a
@@ -163,7 +183,7 @@ pub fn run(a: Args) -> Result<()> {
         .map(|p| io::read_weights(p, m))
         .transpose()?;
     let (wav, wbv) = (wa.as_ref().map(|w| w.view()), wb.as_ref().map(|w| w.view()));
-    let files = format!("{} vs {}", a.a.display(), a.b.display());
+    let files = format!("{} vs {}", pa.display(), pb.display());
 
     let mut summary = serde_json::Map::new();
     summary.insert("method".into(), a.method.name().into());
@@ -241,8 +261,8 @@ pub fn run(a: Args) -> Result<()> {
                         ))
                     })
                 };
-            let ga = fit(&x, &wa, &a.a)?;
-            let gb = fit(&y, &wb, &a.b)?;
+            let ga = fit(&x, &wa, &pa)?;
+            let gb = fit(&y, &wb, &pb)?;
             w2_squared = bures::bures_w2_squared(&ga, &gb)?;
         }
         Method::Sinkhorn => {
@@ -302,6 +322,52 @@ pub fn run(a: Args) -> Result<()> {
             "W₂² = {w2_squared:?}, W₂ = {w2:?} ({}, n = {n}, m = {m}, d = {d}{extra})",
             a.method.name()
         );
+    }
+    Ok(())
+}
+
+/// `--trajectory`: the exact W₂ from the first slice to every slice.
+fn run_trajectory(a: &Args, path: &Path) -> Result<()> {
+    if !matches!(a.method, Method::Exact | Method::OneD) {
+        return Err(BadInput::new(format!(
+            "--trajectory: W₂ along a trajectory is computed exactly; --method {} is not \
+             supported there (use exact)",
+            a.method.name()
+        )));
+    }
+    let (traj, _) = io::read_trajectory(path)?;
+    if a.method == Method::OneD && traj.dim() != 1 {
+        return Err(BadInput::new(format!(
+            "--method 1d: {} has dimension {}; sorting computes W₂ only in dimension 1",
+            path.display(),
+            traj.dim()
+        )));
+    }
+    let (n, d, slices) = (traj.n_points(), traj.dim(), traj.len_times());
+    let bar = progress::bar(1, (slices * n * n * d) as f64, a.common.quiet, "");
+    let bar = ClearOnDrop(bar);
+    let w2 = deeptransport::wasserstein::w2_from_start(&traj)
+        .map_err(|e| anyhow::Error::new(e).context(path.display().to_string()))?;
+    drop(bar);
+    if a.json {
+        let summary = serde_json::json!({
+            "method": if d == 1 { "1d" } else { "exact" },
+            "n": n,
+            "m": n,
+            "dim": d,
+            "times": traj.times(),
+            "w2": w2,
+            "w2_squared": w2.iter().map(|w| w * w).collect::<Vec<_>>(),
+        });
+        outln!("{summary}");
+    } else {
+        outln!(
+            "W₂ from the first slice of {} (n = {n}, d = {d}):",
+            path.display()
+        );
+        for (t, w) in traj.times().iter().zip(&w2) {
+            outln!("  t = {t:<12} W₂ = {w:?}");
+        }
     }
     Ok(())
 }

@@ -8,6 +8,8 @@ pub mod exact;
 pub mod one_d;
 pub mod sinkhorn;
 
+use crate::error::{Error, Result};
+use crate::flow::Trajectory;
 use ndarray::{Array1, Array2};
 
 /// A transport plan `P` between `a = Σ_i a_i δ_{x_i}` (`n` points) and `b = Σ_j b_j δ_{y_j}`
@@ -53,4 +55,34 @@ pub struct OtResult {
     pub status: OtStatus,
     /// Iterations (simplex pivots, Sinkhorn sweeps) performed.
     pub iterations: usize,
+}
+
+/// `W₂(μ_0, μ_k)` from the first slice of a trajectory to every slice `k` (uniform weights on the
+/// `n` points): how far a map or flow has moved the cloud, as a distance between measures (METHODS
+/// §6). Exact: by sorting in `d = 1` ([`one_d::w2_1d`]), by the network simplex otherwise
+/// ([`exact::exact`]); `0` at `k = 0`. Cost: `T` exact solves of size `n × n`.
+/// Errors: those of the solvers; a solve stopped at its pivot limit is [`Error::NotConverged`].
+pub fn w2_from_start(traj: &Trajectory) -> Result<Vec<f64>> {
+    let start = traj.first();
+    (0..traj.len_times())
+        .map(|k| {
+            if k == 0 {
+                return Ok(0.0);
+            }
+            let (x, y) = (start, traj.at(k));
+            let r = if traj.dim() == 1 {
+                one_d::w2_1d(x, y, None, None)?
+            } else {
+                exact::exact(x, y, None, None, &exact::ExactOptions::default())?.ot
+            };
+            if r.status != OtStatus::Converged {
+                return Err(Error::NotConverged(format!(
+                    "the network simplex stopped at its pivot limit ({} pivots) at slice {}",
+                    r.iterations,
+                    k + 1
+                )));
+            }
+            Ok(r.cost.max(0.0).sqrt())
+        })
+        .collect()
 }
