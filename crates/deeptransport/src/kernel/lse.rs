@@ -421,7 +421,6 @@ impl GibbsKernel {
 /// while all rows stream past it).
 const COL_BLOCK: usize = 256;
 
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn gibbs_row_body(
     q: &[f64],
@@ -456,7 +455,6 @@ fn gibbs_row_body(
     *shift = mx;
 }
 
-#[allow(clippy::too_many_arguments)]
 fn gibbs_row(
     q: &[f64],
     y: &Cloud,
@@ -467,46 +465,7 @@ fn gibbs_row(
     row: &mut [f64],
     shift: &mut f64,
 ) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[allow(clippy::too_many_arguments)]
-        #[target_feature(enable = "avx512f,avx2,fma")]
-        unsafe fn avx512(
-            q: &[f64],
-            y: &Cloud,
-            g: &[f64],
-            f: f64,
-            ie: f64,
-            d: usize,
-            row: &mut [f64],
-            s: &mut f64,
-        ) {
-            gibbs_row_body(q, y, g, f, ie, d, row, s)
-        }
-        #[allow(clippy::too_many_arguments)]
-        #[target_feature(enable = "avx2,fma")]
-        unsafe fn avx2(
-            q: &[f64],
-            y: &Cloud,
-            g: &[f64],
-            f: f64,
-            ie: f64,
-            d: usize,
-            row: &mut [f64],
-            s: &mut f64,
-        ) {
-            gibbs_row_body(q, y, g, f, ie, d, row, s)
-        }
-        if std::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F (checked just above).
-            return unsafe { avx512(q, y, g_scaled, f_scaled, inv_eps, d, row, shift) };
-        }
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-            return unsafe { avx2(q, y, g_scaled, f_scaled, inv_eps, d, row, shift) };
-        }
-    }
-    gibbs_row_body(q, y, g_scaled, f_scaled, inv_eps, d, row, shift)
+    widest!(gibbs_row_body(q: &[f64], y: &Cloud, g_scaled: &[f64], f_scaled: f64, inv_eps: f64, d: usize, row: &mut [f64], shift: &mut f64) -> ())
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {

@@ -325,7 +325,6 @@ struct Simplex<'a> {
 }
 
 impl<'a> Simplex<'a> {
-    #[allow(clippy::too_many_arguments)]
     fn new(
         n: usize,
         m: usize,

@@ -358,7 +358,6 @@ fn drift(p: &[f64], p0: &[f64], eps: f64) -> f64 {
 /// The c-transform `out = T(p)` at `ε`: through the cached kernel when there is one (`rows_side`:
 /// whether `out` indexes the kernel's rows), else by the streaming kernel. Falls back to
 /// streaming (and returns `false`) if the cached product under- or overflowed.
-#[allow(clippy::too_many_arguments)]
 fn c_transform(
     queries: &Cloud,
     data: &Cloud,
