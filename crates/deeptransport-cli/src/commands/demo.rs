@@ -641,11 +641,13 @@ fn mixture_grid() -> Array2<f64> {
     })
 }
 
-/// The first `n` points of every slice.
-fn head(traj: &Trajectory, n: usize) -> Result<Trajectory> {
-    let n = n.min(traj.n_points());
+/// Points `range` (clamped to the trajectory) of every slice.
+fn rows(traj: &Trajectory, range: std::ops::Range<usize>) -> Result<Trajectory> {
+    let end = range.end.min(traj.n_points());
     Ok(Trajectory::new(
-        traj.positions().slice(ndarray::s![.., ..n, ..]).to_owned(),
+        traj.positions()
+            .slice(ndarray::s![.., range.start..end, ..])
+            .to_owned(),
         traj.times().to_vec(),
     )?)
 }
@@ -673,35 +675,30 @@ fn mixture_stage(a: &Args) -> Result<Stage> {
         &OdeOptions::default(),
         &mut |_| {},
     )?;
-    let split = |t: &Trajectory| -> Result<(Trajectory, Trajectory)> {
-        let g = grid.nrows();
-        let p = t.positions();
-        Ok((
-            Trajectory::new(
-                p.slice(ndarray::s![.., ..g, ..]).to_owned(),
-                t.times().to_vec(),
-            )?,
-            Trajectory::new(
-                p.slice(ndarray::s![.., g.., ..]).to_owned(),
-                t.times().to_vec(),
-            )?,
-        ))
-    };
-    let (flow_grid, flow_drawn) = split(&flow.trajectory)?;
+    let g = grid.nrows();
+    let (flow_grid, flow_drawn) = (
+        rows(&flow.trajectory, 0..g)?,
+        rows(&flow.trajectory, g..usize::MAX)?,
+    );
 
-    // The DAE Φ_t of the mixture (eq. 7) for t = 0, 0.05, …, 1.
+    // The DAE Φ_t of the mixture (eq. 7) for t = 0, 0.05, …, 1, on the grid and the whole sample
+    // at once: the grid and the first samples are drawn, the sample is measured.
+    let grid_and_sample = ndarray::concatenate(Axis(0), &[grid.view(), x.view()])?;
     let dae_times: Vec<f64> = (0..=20).map(|k| 0.05 * k as f64).collect();
     let dae_layers = dae_times
         .iter()
         .map(|&t| {
             if t == 0.0 {
-                Ok(both.clone())
+                Ok(grid_and_sample.clone())
             } else {
-                dae::mixture(&mix, t, both.view())
+                dae::mixture(&mix, t, grid_and_sample.view())
             }
         })
         .collect::<deeptransport::Result<Vec<_>>>()?;
-    let (dae_grid, dae_drawn) = split(&Trajectory::from_layers(dae_layers, dae_times)?)?;
+    let dae_all = Trajectory::from_layers(dae_layers, dae_times)?;
+    let dae_grid = rows(&dae_all, 0..g)?;
+    let dae_drawn = rows(&dae_all, g..g + MIX_DRAWN)?;
+    let dae_traj = rows(&dae_all, g..usize::MAX)?;
 
     // Deep DAEs on the particles (blurring mean shift), the grid carried by the same layer maps.
     let deep_small = deep_dae(
@@ -759,13 +756,13 @@ fn mixture_stage(a: &Args) -> Result<Stage> {
             panel(
                 &format!("Composition on the sample, τ = {MIX_TAU}, {MIX_LAYERS} layers"),
                 deep_small.queries.clone().expect("grid given"),
-                head(&deep_small.particles, MIX_DRAWN)?,
+                rows(&deep_small.particles, 0..MIX_DRAWN)?,
                 every(&deep_small.particles, 0.2),
             ),
             panel(
                 "Composition on the sample, τ = 0.5, 2 layers",
                 deep_large.queries.clone().expect("grid given"),
-                head(&deep_large.particles, MIX_DRAWN)?,
+                rows(&deep_large.particles, 0..MIX_DRAWN)?,
                 vec![1, 2],
             ),
         ],
@@ -787,22 +784,10 @@ fn mixture_stage(a: &Args) -> Result<Stage> {
             .collect()
     };
     let h_small = entropies(&deep_small.particles);
-    let dae_sample = (0..=20)
-        .map(|i| {
-            let t = 0.05 * i as f64;
-            if t == 0.0 {
-                Ok(x.clone())
-            } else {
-                dae::mixture(&mix, t, x.view())
-            }
-        })
-        .collect::<deeptransport::Result<Vec<_>>>()?;
-    let dae_traj =
-        Trajectory::from_layers(dae_sample, (0..=20).map(|i| 0.05 * i as f64).collect())?;
     let h_dae = entropies(&dae_traj);
     let sub = MIX_W2_POINTS.min(x.nrows());
-    let w_small = w2_from_start(&head(&deep_small.particles, sub)?)?;
-    let w_dae = w2_from_start(&head(&dae_traj, sub)?)?;
+    let w_small = w2_from_start(&rows(&deep_small.particles, 0..sub)?)?;
+    let w_dae = w2_from_start(&rows(&dae_traj, 0..sub)?)?;
     let ts = deep_small.particles.times().to_vec();
     let td = dae_traj.times().to_vec();
     let pts = |t: &[f64], v: &[f64]| t.iter().copied().zip(v.iter().copied()).collect::<Vec<_>>();
