@@ -116,3 +116,21 @@ pub(crate) fn normalise_weights(w: ArrayView1<f64>, n: usize) -> Result<Array1<f
     }
     Ok(w.mapv(|v| v / s))
 }
+
+/// [`normalise_weights`] for optional weights named `what` in errors (`"a"`, `"b"`): `None`
+/// gives the uniform `1/n`.
+pub(crate) fn weights_or_uniform(
+    what: &str,
+    w: Option<ArrayView1<f64>>,
+    n: usize,
+) -> Result<Vec<f64>> {
+    match w {
+        None => Ok(vec![1.0 / n as f64; n]),
+        Some(w) => normalise_weights(w, n)
+            .map(|w| w.to_vec())
+            .map_err(|e| match e {
+                Error::InvalidWeights(m) => Error::InvalidWeights(format!("{what}: {m}")),
+                e => e,
+            }),
+    }
+}

@@ -3,7 +3,7 @@
 //! Each can be sampled with an explicit RNG and reports its mean and covariance; the two with a
 //! density also give `log μ₀(x)` and the score `∇log μ₀(x)`.
 
-mod empirical;
+pub(crate) mod empirical;
 mod gaussian;
 mod mixture;
 

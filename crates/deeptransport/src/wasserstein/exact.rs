@@ -43,6 +43,7 @@
 
 use super::{OtResult, OtStatus, Plan};
 use crate::error::{Error, Result, check_points};
+use crate::measure::empirical::weights_or_uniform;
 use ndarray::{Array1, ArrayView1, ArrayView2};
 
 /// Largest `n·m` (number of arcs) accepted, `2³⁶ ≈ 6.9·10¹⁰` (`n = m ≈ 262 000`). The memory
@@ -101,39 +102,6 @@ pub fn memory_bytes(n: usize, m: usize, d: usize) -> u128 {
     let nodes = (n + m + 1) as u128;
     // Copies of the points (x, y and y by coordinate), the tree (5 × u32 + bool + 3 × f64 per node) and the plan (3 words).
     8 * (n + 2 * m) as u128 * d as u128 + nodes * (5 * 4 + 1 + 3 * 8) + nodes * 24
-}
-
-/// Checks optional weights (length, finite, `≥ 0`, positive sum) and normalises them to sum 1;
-/// `None` gives uniform weights `1/n`.
-pub(crate) fn normalised_weights(
-    what: &str,
-    w: Option<ArrayView1<f64>>,
-    n: usize,
-) -> Result<Vec<f64>> {
-    let Some(w) = w else {
-        return Ok(vec![1.0 / n as f64; n]);
-    };
-    if w.len() != n {
-        return Err(Error::InvalidWeights(format!(
-            "{what} has {} weights for {n} points",
-            w.len()
-        )));
-    }
-    for (i, &v) in w.iter().enumerate() {
-        if !(v.is_finite() && v >= 0.0) {
-            return Err(Error::InvalidWeights(format!(
-                "{what}: weight at row {} is {v}; weights must be finite and ≥ 0",
-                i + 1
-            )));
-        }
-    }
-    let s: f64 = w.sum();
-    if !(s > 0.0 && s.is_finite()) {
-        return Err(Error::InvalidWeights(format!(
-            "{what}: the weights sum to {s}; expected a positive finite sum"
-        )));
-    }
-    Ok(w.iter().map(|v| v / s).collect())
 }
 
 /// `|p − q|²`, summed in coordinate order (the same order everywhere, so that a tree arc's cost is
@@ -213,8 +181,8 @@ pub fn exact(
             ),
         });
     }
-    let a = normalised_weights("a", a, n)?;
-    let b = normalised_weights("b", b, m)?;
+    let a = weights_or_uniform("a", a, n)?;
+    let b = weights_or_uniform("b", b, m)?;
     let mut scale = box_diameter_squared(x, y);
     if scale.is_nan() || scale.is_infinite() {
         return Err(Error::InvalidParameter {

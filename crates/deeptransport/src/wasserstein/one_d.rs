@@ -12,9 +12,10 @@
 //! computed exactly as a sum over the `≤ n + m − 1` cells of the staircase that the two cumulative
 //! weight sequences cut `[0, 1]` into.
 
-use super::exact::{centre_duals, normalised_weights};
+use super::exact::centre_duals;
 use super::{OtResult, OtStatus, Plan};
 use crate::error::{Error, Result, check_points};
+use crate::measure::empirical::weights_or_uniform;
 use ndarray::{Array1, ArrayView1, ArrayView2};
 
 /// Exact `W₂²` between two weighted clouds on the line by sorting (the quantile coupling).
@@ -50,8 +51,8 @@ pub fn w2_1d(
         });
     }
     let (n, m) = (x.nrows(), y.nrows());
-    let a = normalised_weights("a", a, n)?;
-    let b = normalised_weights("b", b, m)?;
+    let a = weights_or_uniform("a", a, n)?;
+    let b = weights_or_uniform("b", b, m)?;
     let xv = x.column(0);
     let yv = y.column(0);
     // Sort by value, ties by index (a deterministic order; any order of equal points is optimal).

@@ -55,6 +55,7 @@
 use super::{OtResult, OtStatus, Plan};
 use crate::error::{Error, Result, check_points};
 use crate::kernel::lse::{Cloud, GibbsKernel, dense_exp, lse_with_mean_cost, softmin};
+use crate::measure::empirical::weights_or_uniform;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 
 /// Parameters of [`sinkhorn`], [`sinkhorn_divergence`] and [`sinkhorn_symmetric`], checked by
@@ -235,34 +236,7 @@ struct Weights {
 }
 
 fn weights(what: &str, w: Option<ArrayView1<f64>>, n: usize) -> Result<Weights> {
-    let w: Vec<f64> = match w {
-        None => vec![1.0 / n as f64; n],
-        Some(w) => {
-            if w.len() != n {
-                return Err(Error::InvalidWeights(format!(
-                    "{what} has {} weights for {n} points",
-                    w.len()
-                )));
-            }
-            if let Some((i, v)) = w
-                .iter()
-                .enumerate()
-                .find(|(_, v)| !(v.is_finite() && **v >= 0.0))
-            {
-                return Err(Error::InvalidWeights(format!(
-                    "{what} weight {} (1-based) is {v}; weights must be finite and ≥ 0",
-                    i + 1
-                )));
-            }
-            let s: f64 = w.iter().sum();
-            if !(s > 0.0 && s.is_finite()) {
-                return Err(Error::InvalidWeights(format!(
-                    "{what} weights sum to {s}; they must have a finite positive sum"
-                )));
-            }
-            w.iter().map(|v| v / s).collect()
-        }
-    };
+    let w = weights_or_uniform(what, w, n)?;
     let log = w.iter().map(|v| v.ln()).collect();
     Ok(Weights { w, log })
 }
