@@ -41,7 +41,7 @@
 //! potentials from the root), so the marginals hold to `O((n + m)·ε)` and complementary slackness to
 //! rounding; negative rounding residues (`|·| ≤ (n + m)·ε`) are clamped to 0.
 
-use super::{OtResult, OtStatus, Plan};
+use super::{OtResult, OtStatus, Plan, box_diameter_squared};
 use crate::error::{Error, Result, check_points};
 use crate::measure::empirical::weights_or_uniform;
 use ndarray::{Array1, ArrayView1, ArrayView2};
@@ -116,20 +116,6 @@ fn sqdist(p: &[f64], q: &[f64]) -> f64 {
     c
 }
 
-/// Squared diagonal of the joint bounding box: `≥ max_ij |x_i − y_j|²`.
-pub(crate) fn box_diameter_squared(x: ArrayView2<f64>, y: ArrayView2<f64>) -> f64 {
-    (0..x.ncols())
-        .map(|k| {
-            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-            for &v in x.column(k).iter().chain(y.column(k).iter()) {
-                lo = lo.min(v);
-                hi = hi.max(v);
-            }
-            (hi - lo) * (hi - lo)
-        })
-        .sum()
-}
-
 /// Shifts `(f, g) → (f + c, g − c)` so that `Σ a f = Σ b g` (the dual objective is unchanged since
 /// `Σ a = Σ b = 1`), and returns the dual objective `Σ a f + Σ b g`.
 pub(crate) fn centre_duals(f: &mut [f64], g: &mut [f64], a: &[f64], b: &[f64]) -> f64 {
@@ -183,7 +169,7 @@ pub fn exact(
     }
     let a = weights_or_uniform("a", a, n)?;
     let b = weights_or_uniform("b", b, m)?;
-    let mut scale = box_diameter_squared(x, y);
+    let mut scale = box_diameter_squared(&[x.view(), y.view()]);
     if scale.is_nan() || scale.is_infinite() {
         return Err(Error::InvalidParameter {
             name: "points".into(),

@@ -52,7 +52,7 @@
 //! `kernel_cache_bytes`); the dense `n × m` plan is formed only when
 //! [`SinkhornOptions::plan`] is set, and refused above [`SinkhornOptions::max_plan_bytes`].
 
-use super::{OtResult, OtStatus, Plan};
+use super::{OtResult, OtStatus, Plan, box_diameter_squared};
 use crate::error::{Error, Result, check_points};
 use crate::kernel::lse::{Cloud, GibbsKernel, dense_exp, lse_with_mean_cost, softmin};
 use crate::measure::empirical::weights_or_uniform;
@@ -241,24 +241,6 @@ fn weights(what: &str, w: Option<ArrayView1<f64>>, n: usize) -> Result<Weights> 
     Ok(Weights { w, log })
 }
 
-/// `diam²` of the joint bounding box of the clouds: `Σ_k (max_k − min_k)²`, an upper bound on
-/// every `|x_i − y_j|²`.
-fn diameter_squared(clouds: &[ArrayView2<f64>]) -> f64 {
-    let d = clouds[0].ncols();
-    (0..d)
-        .map(|k| {
-            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-            for c in clouds {
-                for &v in c.column(k) {
-                    lo = lo.min(v);
-                    hi = hi.max(v);
-                }
-            }
-            (hi - lo) * (hi - lo)
-        })
-        .sum()
-}
-
 /// The ε-scaling schedule: `ε₀ = diam²`, divided by `factor` while above the target, ending at
 /// the target (a single entry when `factor = 1` or `diam² ≤ ε`).
 fn schedule(diam2: f64, eps: f64, factor: f64) -> Vec<f64> {
@@ -440,7 +422,7 @@ pub fn sinkhorn(
             });
         }
     }
-    let diam2 = diameter_squared(&[x.view(), y.view()]);
+    let diam2 = box_diameter_squared(&[x.view(), y.view()]);
     let eps = opts.eps;
     check_ratio(diam2, eps)?;
     let cx = Cloud::new(x);
@@ -598,7 +580,7 @@ pub fn sinkhorn_symmetric(
     opts.check()?;
     check_points("x", x, None)?;
     let a = weights("a", a, x.nrows())?;
-    let diam2 = diameter_squared(&[x]);
+    let diam2 = box_diameter_squared(&[x]);
     check_ratio(diam2, opts.eps)?;
     symmetric(&Cloud::new(x), &a, diam2, opts)
 }
@@ -679,7 +661,7 @@ pub fn sinkhorn_divergence(
     let cross = sinkhorn(x, y, a, b, opts)?;
     // Inputs are valid (checked by `sinkhorn`); ε-scaling starts from the cross problem's ε₀ so
     // that all three terms follow the same schedule.
-    let diam2 = diameter_squared(&[x.view(), y.view()]);
+    let diam2 = box_diameter_squared(&[x.view(), y.view()]);
     let wa = weights("a", a, x.nrows())?;
     let wb = weights("b", b, y.nrows())?;
     let self_a = symmetric(&Cloud::new(x), &wa, diam2, opts)?;
