@@ -7,7 +7,7 @@
 //! continuous DAE, and entropy decreasing along the deep DAE on data. Everything lands in `DIR/`:
 //! the figures (SVG, PNG and their numbers), `report.html` and `summary.json`.
 
-use crate::figures::paper::{self, Written};
+use crate::figures::paper::{self, Written, paper_gaussian};
 use crate::figures::plot::{
     Axes, Figure as Plot, LegendAt, LineChart, Series, TrajectoryLayer, TrajectoryPanel, palette,
     render,
@@ -79,11 +79,6 @@ pub fn builtin_mixture() -> Mixture {
         ],
     )
     .expect("built-in weights are valid")
-}
-
-/// The paper's Gaussian of Figures 2 and 3, `N(0, diag[2, 1])`.
-fn paper_gaussian() -> Gaussian {
-    Gaussian::new(array![0.0, 0.0], array![[2.0, 0.0], [0.0, 1.0]]).expect("SPD")
 }
 
 /// One stage of the demo: a report section and its entry in summary.json.
