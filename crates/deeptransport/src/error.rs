@@ -125,14 +125,14 @@ pub fn check_points(what: &str, a: ndarray::ArrayView2<f64>, dim: Option<usize>)
             what: what.to_string(),
         });
     }
-    if let Some(d) = dim {
-        if a.ncols() != d {
-            return Err(Error::DimensionMismatch {
-                what: what.to_string(),
-                expected: d,
-                got: a.ncols(),
-            });
-        }
+    if let Some(d) = dim
+        && a.ncols() != d
+    {
+        return Err(Error::DimensionMismatch {
+            what: what.to_string(),
+            expected: d,
+            got: a.ncols(),
+        });
     }
     check_finite(what, a)
 }

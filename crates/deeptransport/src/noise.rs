@@ -38,14 +38,14 @@ pub enum Noise {
 impl Noise {
     /// Checks the family's own parameter (Student ν must be finite and > 2 for a finite variance).
     pub fn check(self) -> Result<Self> {
-        if let Noise::Student { nu } = self {
-            if !(nu.is_finite() && nu > 2.0) {
-                return Err(Error::InvalidParameter {
-                    name: "student degrees of freedom ν".into(),
-                    value: format!("{nu}"),
-                    reason: "must be finite and > 2 so that the noise has variance t".into(),
-                });
-            }
+        if let Noise::Student { nu } = self
+            && !(nu.is_finite() && nu > 2.0)
+        {
+            return Err(Error::InvalidParameter {
+                name: "student degrees of freedom ν".into(),
+                value: format!("{nu}"),
+                reason: "must be finite and > 2 so that the noise has variance t".into(),
+            });
         }
         Ok(self)
     }

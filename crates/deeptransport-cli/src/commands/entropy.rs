@@ -62,15 +62,15 @@ pub fn run(a: Args) -> Result<()> {
         ));
     }
     // α < k + 1 is known before reading any file.
-    if let Estimator::Renyi(alpha) | Estimator::Tsallis(alpha) = estimator {
-        if alpha >= a.k as f64 + 1.0 {
-            return Err(BadInput::new(format!(
-                "--estimator {estimator} with --k {}: the order must satisfy α < k + 1 = {}; \
+    if let Estimator::Renyi(alpha) | Estimator::Tsallis(alpha) = estimator
+        && alpha >= a.k as f64 + 1.0
+    {
+        return Err(BadInput::new(format!(
+            "--estimator {estimator} with --k {}: the order must satisfy α < k + 1 = {}; \
                  raise --k or lower α",
-                a.k,
-                a.k + 1
-            )));
-        }
+            a.k,
+            a.k + 1
+        )));
     }
     match (&a.data, &a.trajectory) {
         (Some(path), _) => {

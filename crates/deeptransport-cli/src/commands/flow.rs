@@ -119,12 +119,12 @@ fn check_flags(a: &Args) -> Result<Vec<f64>> {
             a.rtol
         )));
     }
-    if let Some(atol) = a.atol {
-        if !(atol.is_finite() && atol >= 0.0) {
-            return Err(BadInput::new(format!(
-                "--atol {atol:?}: the absolute tolerance must be a finite number ≥ 0"
-            )));
-        }
+    if let Some(atol) = a.atol
+        && !(atol.is_finite() && atol >= 0.0)
+    {
+        return Err(BadInput::new(format!(
+            "--atol {atol:?}: the absolute tolerance must be a finite number ≥ 0"
+        )));
     }
     if a.max_steps == 0 {
         return Err(BadInput::new("--max-steps must be at least 1"));

@@ -112,19 +112,19 @@ pub struct Args {
 /// Runs the command.
 pub fn run(a: Args) -> Result<()> {
     // Flags first: no file is read for a run that cannot succeed.
-    if let Some(eps) = a.eps {
-        if !(eps.is_finite() && eps > 0.0) {
-            return Err(BadInput::new(format!(
-                "--eps {eps:?}: the entropic regularisation must be a finite number > 0"
-            )));
-        }
+    if let Some(eps) = a.eps
+        && !(eps.is_finite() && eps > 0.0)
+    {
+        return Err(BadInput::new(format!(
+            "--eps {eps:?}: the entropic regularisation must be a finite number > 0"
+        )));
     }
-    if let Some(tol) = a.tol {
-        if !(tol.is_finite() && tol > 0.0) {
-            return Err(BadInput::new(format!(
-                "--tol {tol:?}: the marginal tolerance must be a finite number > 0"
-            )));
-        }
+    if let Some(tol) = a.tol
+        && !(tol.is_finite() && tol > 0.0)
+    {
+        return Err(BadInput::new(format!(
+            "--tol {tol:?}: the marginal tolerance must be a finite number > 0"
+        )));
     }
     if a.max_iter == Some(0) {
         return Err(BadInput::new("--max-iter 0: must be at least 1"));

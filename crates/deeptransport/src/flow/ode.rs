@@ -134,10 +134,10 @@ impl OdeOptions {
         if self.max_steps == 0 {
             return Err(bad("max_steps", 0.0, "must be at least 1"));
         }
-        if let Some(h) = self.initial_step {
-            if !(h.is_finite() && h > 0.0) {
-                return Err(bad("initial_step", h, "must be a finite number > 0"));
-            }
+        if let Some(h) = self.initial_step
+            && !(h.is_finite() && h > 0.0)
+        {
+            return Err(bad("initial_step", h, "must be a finite number > 0"));
         }
         Ok(())
     }

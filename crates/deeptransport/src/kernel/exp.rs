@@ -12,14 +12,31 @@
 //! so that results in the subnormal range (`x < −708.4`) come out right too. The error against a
 //! correctly rounded exp is measured in the tests (`≤ 2 ulp` on `[−745, 0]`).
 
-const LOG2E: f64 = std::f64::consts::LOG2_E;
+pub(super) const LOG2E: f64 = std::f64::consts::LOG2_E;
 /// `ln 2` rounded to 32 significant bits, so `k · LN2_HI` is exact for `|k| < 2²¹`.
-const LN2_HI: f64 = 0.693_147_180_369_123_8;
-const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+pub(super) const LN2_HI: f64 = 0.693_147_180_369_123_8;
+pub(super) const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
 /// `1.5 · 2⁵²`: adding it rounds to an integer (ties to even) and parks it in the low bits.
-const SHIFTER: f64 = 6_755_399_441_055_744.0;
+pub(super) const SHIFTER: f64 = 6_755_399_441_055_744.0;
 /// Below this every result underflows to zero (`exp(−745.2) < 2⁻¹⁰⁷⁵`).
-const MIN_ARG: f64 = -746.0;
+pub(super) const MIN_ARG: f64 = -746.0;
+/// The Taylor coefficients `1/j!` of `e^r`, `j = 13, 12, …, 0` (Horner order).
+pub(super) const C: [f64; 14] = [
+    1.0 / 6_227_020_800.0,
+    1.0 / 479_001_600.0,
+    1.0 / 39_916_800.0,
+    1.0 / 3_628_800.0,
+    1.0 / 362_880.0,
+    1.0 / 40_320.0,
+    1.0 / 5_040.0,
+    1.0 / 720.0,
+    1.0 / 120.0,
+    1.0 / 24.0,
+    1.0 / 6.0,
+    0.5,
+    1.0,
+    1.0,
+];
 
 /// `e^x` for `x ≤ 0` (including `−∞ ↦ 0`); arguments above 0 are outside the contract.
 #[inline(always)]
@@ -28,21 +45,10 @@ pub fn exp_nonpositive(x: f64) -> f64 {
     let shifted = x * LOG2E + SHIFTER;
     let k = shifted - SHIFTER;
     let r = (x - k * LN2_HI) - k * LN2_LO;
-    // Horner on the Taylor coefficients 1/j!, highest degree first.
-    let mut p = 1.0 / 6_227_020_800.0;
-    p = p * r + 1.0 / 479_001_600.0;
-    p = p * r + 1.0 / 39_916_800.0;
-    p = p * r + 1.0 / 3_628_800.0;
-    p = p * r + 1.0 / 362_880.0;
-    p = p * r + 1.0 / 40_320.0;
-    p = p * r + 1.0 / 5_040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
+    let mut p = C[0];
+    for &c in &C[1..] {
+        p = p * r + c;
+    }
     // −k ∈ [0, 1077] as an integer, read off the shifter's mantissa without a float→int convert.
     let neg_k = SHIFTER.to_bits().wrapping_sub(shifted.to_bits());
     let k1 = neg_k >> 1;

@@ -51,6 +51,8 @@ macro_rules! widest {
 mod exp;
 pub mod knn;
 pub mod lse;
+mod simd;
+mod tiled;
 
 pub use exp::exp_nonpositive;
 
@@ -157,6 +159,7 @@ pub fn softmax_mean(
             q -= &centre;
             // One monomorphised loop per kernel, so that no match runs inside the pair loop.
             match kernel {
+                _ if !use_gemm && tiled::block(&prepared, q.view(), kernel, lse_b, mean_b) => {}
                 PairKernel::Gaussian { inv_two_t } => {
                     let lw = move |c: f64| -c * inv_two_t;
                     if use_gemm {
@@ -452,10 +455,10 @@ fn gemm_block_body(
             // Locals, not the heap vectors: LLVM cannot prove those don't alias `row`, and would
             // not vectorise the exponentials.
             let (mut m, mut s) = (max[j], sum[j]);
-            if let Some(scale) = exponentiate(row, &mut m, &mut s) {
-                if scale != 1.0 {
-                    acc[j * d..(j + 1) * d].iter_mut().for_each(|a| *a *= scale);
-                }
+            if let Some(scale) = exponentiate(row, &mut m, &mut s)
+                && scale != 1.0
+            {
+                acc[j * d..(j + 1) * d].iter_mut().for_each(|a| *a *= scale);
             }
             (max[j], sum[j]) = (m, s);
         }

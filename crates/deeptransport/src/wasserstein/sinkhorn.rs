@@ -451,10 +451,10 @@ pub fn sinkhorn(
         let mut omega = 1.0;
         let mut window: Option<(usize, f64)> = None;
         loop {
-            if let Some(kc) = &cache {
-                if drift(&f, &kc.f0, e).max(drift(&g, &kc.g0, e)) > ABSORB {
-                    cache = Some(GibbsKernel::new(&cx, &cy, &f, &g, e));
-                }
+            if let Some(kc) = &cache
+                && drift(&f, &kc.f0, e).max(drift(&g, &kc.g0, e)) > ABSORB
+            {
+                cache = Some(GibbsKernel::new(&cx, &cy, &f, &g, e));
             }
             let mut fresh = c_transform(
                 &cx,
