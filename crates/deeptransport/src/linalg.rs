@@ -176,6 +176,15 @@ pub fn sym_eigen(a: ArrayView2<f64>) -> Result<(Array1<f64>, Array2<f64>)> {
     Ok((vals, from_faer(evd.U())))
 }
 
+/// The eigenvalues of a symmetric matrix, in non-decreasing order (no eigenvectors: about a third
+/// of the work of [`sym_eigen`]).
+pub fn sym_eigenvalues(a: ArrayView2<f64>) -> Result<Array1<f64>> {
+    let vals = to_faer(a)
+        .self_adjoint_eigenvalues(Side::Lower)
+        .map_err(|_| Error::NotConverged("symmetric eigenvalues".into()))?;
+    Ok(Array1::from(vals))
+}
+
 /// Adds `c` to the diagonal: `A + c I`.
 pub fn add_diag(a: ArrayView2<f64>, c: f64) -> Array2<f64> {
     let mut b = a.to_owned();

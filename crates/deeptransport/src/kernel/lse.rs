@@ -15,14 +15,15 @@
 //! the `n × m` cost matrix nor `exp(−C/ε)` is ever formed: `ε = 10⁻⁴` on unit-scale data, where
 //! `exp(−C/ε)` underflows to 0 for almost every pair, is as accurate as `ε = 1`.
 //!
-//! **Layout and vectorisation** (as in the parent module's direct path): the data are stored
-//! coordinate-major and padded to a multiple of [`LANES`] with atoms of log-weight `−∞` (they add
-//! exactly `+0`); sums are kept in `LANES` interleaved partial sums and folded in a fixed order; the
-//! exponentials are the branch-free [`exp_nonpositive`], so the pair loop
-//! vectorises. The bodies are compiled for AVX-512, AVX2+FMA and the baseline and the widest one
-//! the CPU has is chosen at run time; the bodies never call `mul_add` and the compiler does not
-//! contract `a * b + c`, so all variants give bit-identical results. (Dispatch by the parent's
-//! `widest!` macro.)
+//! **Layout and vectorisation**: for `d ≤ 3` on a CPU with AVX-512 or AVX2 + FMA the rows go
+//! through the parent's register-tiled path (`tiled`: four rows at a time, one running max per
+//! lane, explicit vectors). Otherwise, as in the parent module's chunked direct path: the data are
+//! stored coordinate-major and padded to a multiple of [`LANES`] with atoms of log-weight `−∞`
+//! (they add exactly `+0`); sums are kept in `LANES` interleaved partial sums and folded in a fixed
+//! order; the exponentials are the branch-free [`exp_nonpositive`], so the pair loop vectorises,
+//! compiled for AVX-512, AVX2+FMA and the baseline with the widest one chosen at run time (the
+//! parent's `widest!`). Both are bit-identical for any thread count; the two paths differ from each
+//! other in the last bits (fused multiply-adds, a different exponential).
 //!
 //! [`GibbsKernel`] is the cached alternative for problems whose `n × m` kernel fits in memory: the
 //! stabilised `K_ij = exp((f⁰_i + g⁰_j − C_ij)/ε)` built once (one exponential per entry), then
@@ -201,6 +202,30 @@ fn rows<const COST: bool>(
     lse: &mut [f64],
     mean_cost: &mut [f64],
 ) {
+    let src = super::tiled::Source {
+        by_coord: &y.by_coord,
+        padded: y.padded,
+        d: y.d,
+        log_w: h,
+    };
+    let queries = &x.by_row[first * x.d..(first + lse.len()) * x.d];
+    let kernel = super::PairKernel::Gaussian { inv_two_t: inv_eps };
+    let out = if COST {
+        super::tiled::Output::MeanCost(&mut *mean_cost)
+    } else {
+        super::tiled::Output::Nothing
+    };
+    if super::tiled::block(&src, queries, kernel, lse, out) {
+        if COST {
+            // This module's convention for a row without mass: mean cost 0, not NaN.
+            for (c, l) in mean_cost.iter_mut().zip(lse.iter()) {
+                if *l == f64::NEG_INFINITY {
+                    *c = 0.0;
+                }
+            }
+        }
+        return;
+    }
     if COST {
         widest!(rows_body::<true>(x: &Cloud, first: usize, y: &Cloud, h: &[f64], inv_eps: f64, lse: &mut [f64], mean_cost: &mut [f64]) -> ())
     } else {

@@ -13,13 +13,19 @@
 //! `M × N` matrix nor `exp ℓ` itself, so nothing underflows: `t = 10⁻⁶` and `t = 10⁶` both work.
 //!
 //! **Determinism**: every query is reduced by one thread, over the data in a fixed order with a
-//! fixed lane structure, so the result is bit-identical for any thread count.
+//! fixed lane structure, so the result is bit-identical for any thread count. Across machines the
+//! last bits may differ: the register-tiled path uses fused multiply-adds and its AVX-512 and AVX2
+//! exponentials are different (both within 1 ulp of libm, tested in `simd`).
 //!
-//! **Two paths**: in low dimension the pairwise costs are computed directly on coordinate-major
-//! data (vectorised over data points); for squared-Euclidean costs in dimension
-//! ≥ [`GEMM_MIN_DIM`], `|x − y|² = |x|² + |y|² − 2⟨x, y⟩` with the inner products as blocked
-//! matrix products (faer's GEMM), after centring both clouds on the data mean so that the
-//! cancellation error `≈ ε (|x|² + |y|²)` stays at the scale of the data spread.
+//! **Three paths**: for `d ≤ 3` on a CPU with AVX-512 or AVX2 + FMA, the register-tiled path (`tiled`): cost, exponential
+//! and accumulation fused in registers for four queries at a time, with one running max per
+//! lane (Gaussian, Laplace and cube noise, and the Sinkhorn log-sum-exps of [`lse`]). Otherwise,
+//! in low dimension, the chunked direct path: the pairwise costs are computed on coordinate-major
+//! data in chunks (vectorised over data points by the compiler, for the widest vector unit
+//! present). For squared-Euclidean costs in dimension ≥ [`GEMM_MIN_DIM`],
+//! `|x − y|² = |x|² + |y|² − 2⟨x, y⟩` with the inner products as blocked matrix products (faer's
+//! GEMM), after centring both clouds on the data mean so that the cancellation error
+//! `≈ ε (|x|² + |y|²)` stays at the scale of the data spread.
 
 /// Runs `$body(args)` compiled for AVX-512, AVX2+FMA or the baseline, the widest available
 /// (the same IEEE operations in the same order in every variant: no `mul_add`, no contraction).
@@ -159,7 +165,14 @@ pub fn softmax_mean(
             q -= &centre;
             // One monomorphised loop per kernel, so that no match runs inside the pair loop.
             match kernel {
-                _ if !use_gemm && tiled::block(&prepared, q.view(), kernel, lse_b, mean_b) => {}
+                _ if !use_gemm
+                    && tiled::block(
+                        &prepared.source(),
+                        q.as_slice().expect("owned, standard layout"),
+                        kernel,
+                        lse_b,
+                        tiled::Output::Mean(mean_b),
+                    ) => {}
                 PairKernel::Gaussian { inv_two_t } => {
                     let lw = move |c: f64| -c * inv_two_t;
                     if use_gemm {
@@ -262,6 +275,17 @@ impl Prepared {
             by_row,
             norms,
             log_w,
+        }
+    }
+}
+
+impl Prepared {
+    fn source(&self) -> tiled::Source<'_> {
+        tiled::Source {
+            by_coord: &self.by_coord,
+            padded: self.padded,
+            d: self.d,
+            log_w: &self.log_w,
         }
     }
 }
