@@ -352,22 +352,8 @@ proptest! {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let data = uniform_cloud(&mut rng, n, d, 1.5) + offset;
         let queries = near_data_queries(&mut rng, data.view(), m, 1.0);
-        let log_w = if weighted {
-            let w = Array1::from_shape_fn(n, |_| rng.random_range(0.1f64..1.0));
-            let s = w.sum();
-            w.mapv(|v| (v / s).ln())
-        } else {
-            Array1::from_elem(n, -(n as f64).ln())
-        };
-        let kernel = noise.pair_kernel(t, d);
-        let got = kernel::softmax_mean(
-            queries.view(),
-            data.view(),
-            weighted.then_some(log_w.view()),
-            kernel,
-            &|_| {},
-        );
-        let want = reference_softmax_mean(queries.view(), data.view(), log_w.view(), kernel);
+        let (got, want) = kernel_and_reference(&mut rng, queries.view(), data.view(), weighted, 0.1,
+            noise.pair_kernel(t, d));
         let scale = 1.0 + diameter(data.view(), queries.view());
         within("gemm/direct vs reference: mean",
             max_abs_diff(got.mean.view(), want.mean.view()), 1e-10 * scale)?;
@@ -396,22 +382,8 @@ proptest! {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let data = uniform_cloud(&mut rng, n, d, 2.0);
         let queries = near_data_queries(&mut rng, data.view(), m, 0.5 * Noise::uniform_half_width(t));
-        let log_w = if weighted {
-            let w = Array1::from_shape_fn(n, |_| rng.random_range(0.01f64..1.0));
-            let s = w.sum();
-            w.mapv(|v| (v / s).ln())
-        } else {
-            Array1::from_elem(n, -(n as f64).ln())
-        };
-        let kernel = noise.pair_kernel(t, d);
-        let got = kernel::softmax_mean(
-            queries.view(),
-            data.view(),
-            weighted.then_some(log_w.view()),
-            kernel,
-            &|_| {},
-        );
-        let want = reference_softmax_mean(queries.view(), data.view(), log_w.view(), kernel);
+        let (got, want) = kernel_and_reference(&mut rng, queries.view(), data.view(), weighted, 0.01,
+            noise.pair_kernel(t, d));
         let r = max_abs(data.view()).max(max_abs(queries.view()));
         let diam = diameter(data.view(), queries.view());
         let model = RoundingModel::new(noise, t, d, diam);
@@ -456,6 +428,37 @@ proptest! {
         let tol = RoundingModel::new(noise, t, d, diam).bound(2.0 * r, 2.0 * r, rows.len());
         within("integer weights", err, tol)?;
     }
+}
+
+/// The kernel's result and the scalar reference's on the same inputs, with uniform weights or
+/// normalised weights drawn from `[w_min, 1)` (passed to the kernel as `log w`).
+fn kernel_and_reference(
+    rng: &mut ChaCha8Rng,
+    queries: ArrayView2<f64>,
+    data: ArrayView2<f64>,
+    weighted: bool,
+    w_min: f64,
+    kernel: PairKernel,
+) -> (SoftmaxMean, SoftmaxMean) {
+    let n = data.nrows();
+    let log_w = if weighted {
+        let w = Array1::from_shape_fn(n, |_| rng.random_range(w_min..1.0));
+        let s = w.sum();
+        w.mapv(|v| (v / s).ln())
+    } else {
+        Array1::from_elem(n, -(n as f64).ln())
+    };
+    let got = kernel::softmax_mean(
+        queries,
+        data,
+        weighted.then_some(log_w.view()),
+        kernel,
+        &|_| {},
+    );
+    (
+        got,
+        reference_softmax_mean(queries, data, log_w.view(), kernel),
+    )
 }
 
 /// Naive two-pass softmax mean in plain scalar f64 (libm `exp`) on the raw coordinates: every log-weight
