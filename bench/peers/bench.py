@@ -3,7 +3,9 @@ the same invocation; writes the head of BENCHMARKS.md (targets, machine and peer
 deep DAE, thread and size scaling) and bench/results/results.json.
 
 Cases: the empirical optimal DAE Φ_t (Gaussian noise) with N = M points in dimension d, and the
-deep DAE (blurring mean shift: L layers, each the empirical DAE of the current particles).
+deep DAE (blurring mean shift: L layers, each the empirical DAE of the current particles). The
+d = 2 cases also run deeptransport's f32 kernel (`PRECISION=f32`): an extra "deeptransport-f32" row
+with its time and its max |Φ_f32 − Φ_f64| (f64 stays the reference and the default).
 Peers, each the natural fast float64 code a user would write, in query chunks so that memory
 stays bounded (at most ~2·10⁷ weights, 160 MB, per chunk):
   NumPy:   squared distances by BLAS (|q|² + |x|² − 2 q xᵀ, the per-query term dropped because it
@@ -177,7 +179,7 @@ def spread(times):
 
 # ------------------------------------------------------------------------------- deeptransport
 
-def run_ours(xp, qp, t, layers, repeats, op, threads=None):
+def run_ours(xp, qp, t, layers, repeats, op, threads=None, precision=None):
     if layers:
         cmd = [str(EXAMPLE), "deep", str(xp), str(t), str(layers), str(repeats), str(op)]
     else:
@@ -187,6 +189,10 @@ def run_ours(xp, qp, t, layers, repeats, op, threads=None):
         env["RAYON_NUM_THREADS"] = str(threads)
     else:
         env.pop("RAYON_NUM_THREADS", None)
+    if precision:
+        env["PRECISION"] = precision
+    else:
+        env.pop("PRECISION", None)
     proc = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
     ours = json.loads(proc.stdout)
     return {**spread(ours["times"]), "threads": ours["threads"]}
@@ -243,7 +249,7 @@ def main():
     reference_ok = True
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
-        xp, qp, op = (Path(tmp) / f for f in ("x.npy", "q.npy", "phi.npy"))
+        xp, qp, op, op32 = (Path(tmp) / f for f in ("x.npy", "q.npy", "phi.npy", "phi32.npy"))
         for n, d, t, repeats, layers, peer_repeats, thread_scaling in CASES:
             name = f"deep_dae_n{n}_d{d}_L{layers}" if layers else f"dae_empirical_n{n}_d{d}"
             x = rng.standard_normal((n, d))
@@ -254,6 +260,14 @@ def main():
             phi_ours = np.load(op)
             case = {"name": name, "n": n, "m": n, "d": d, "t": t, "layers": layers,
                     "deeptransport": ours, "peers": {}}
+            if d == 2:
+                f32 = run_ours(xp, qp, t, layers, repeats, op32, precision="f32")
+                err32 = float(np.max(np.abs(np.load(op32) - phi_ours)))
+                case["deeptransport_f32"] = {**f32, "max_abs_diff_f64": err32,
+                                             "speedup": ours["median"] / f32["median"]}
+                print(f'{name}: deeptransport-f32 {f32["median"]:.3f} s '
+                      f'({ours["median"] / f32["median"]:.2f}x f64), max |Φ_f32 − Φ_f64| {err32:.1e}',
+                      flush=True)
             warm_up(peers, d, t)
             for peer, (phi, _, why) in peers.items():
                 if phi is None:
@@ -431,9 +445,18 @@ def write_markdown(results, path=None):
         ds = [v["max_abs_diff"] for v in c["peers"].values() if v.get("agree")]
         return f"{max(ds):.1e}" if ds else "—"
 
+    def f32_row(c, lead):
+        # The f32 kernel: its time, its speed-up over deeptransport f64, and its distance to f64.
+        f = c.get("deeptransport_f32")
+        if not f:
+            return []
+        return [f'| {c["name"]} (deeptransport-f32) | {lead} | {ours_cell(f)}, {f["speedup"]:.2f}× f64 | '
+                + " | ".join("—" for _ in PEERS) + f' | vs f64: {f["max_abs_diff_f64"]:.1e} |']
+
     for c in (c for c in results["cases"] if not c["layers"]):
         lines.append(f'| {c["name"]} | {c["n"]} | {c["d"]} | {ours_cell(c["deeptransport"])} | '
                      + " | ".join(cell(c["peers"].get(p)) for p in PEERS) + f" | {diff(c)} |")
+        lines += f32_row(c, f'{c["n"]} | {c["d"]}')
     lines += [
         "",
         "## Deep DAE on a point cloud (blurring mean shift, Gaussian noise, float64, all cores)",
@@ -448,6 +471,7 @@ def write_markdown(results, path=None):
         lines.append(f'| {c["name"]} | {c["n"]} | {c["d"]} | {c["layers"]} | {c["t"]} | '
                      f'{ours_cell(c["deeptransport"])} | '
                      + " | ".join(cell(c["peers"].get(p)) for p in PEERS) + f" | {diff(c)} |")
+        lines += f32_row(c, f'{c["n"]} | {c["d"]} | {c["layers"]} | {c["t"]}')
     lines += [
         "",
         "## Thread scaling (deeptransport, `RAYON_NUM_THREADS` = 1 and 2)",

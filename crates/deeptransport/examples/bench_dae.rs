@@ -7,18 +7,20 @@
 //! ```
 //! Prints one JSON object: the wall-clock seconds of every repeat and their median. Writes Φ_t
 //! (or the particles after the last layer) of the last repeat to OUT.npy so that the driver can
-//! check it against the peers.
+//! check it against the peers. The environment variable `PRECISION=f32` selects the `f32` kernel
+//! (`dae::Precision::F32`; default `f64`).
 
 #[path = "support/npy.rs"]
 mod npy;
 use npy::{read, write};
 
-use deeptransport::{dae, flow::deep, measure::Empirical, noise::Noise};
+use deeptransport::dae::{self, Precision};
+use deeptransport::{flow::deep, measure::Empirical, noise::Noise};
 use ndarray::Array2;
 use std::time::Instant;
 
 /// Runs `work` `repeats` times; prints the timings as JSON and writes the last result.
-fn time(repeats: usize, out: &str, mut work: impl FnMut() -> Array2<f64>) {
+fn time(repeats: usize, out: &str, precision: Precision, mut work: impl FnMut() -> Array2<f64>) {
     let mut times = Vec::new();
     let mut last = None;
     for _ in 0..repeats {
@@ -31,7 +33,7 @@ fn time(repeats: usize, out: &str, mut work: impl FnMut() -> Array2<f64>) {
     let mut sorted = times.clone();
     sorted.sort_by(f64::total_cmp);
     println!(
-        "{{\"times\": {times:?}, \"median\": {}, \"threads\": {}}}",
+        "{{\"times\": {times:?}, \"median\": {}, \"threads\": {}, \"precision\": \"{precision}\"}}",
         sorted[sorted.len() / 2],
         rayon::current_num_threads()
     );
@@ -39,6 +41,9 @@ fn time(repeats: usize, out: &str, mut work: impl FnMut() -> Array2<f64>) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    let precision: Precision = std::env::var("PRECISION")
+        .map_or(Ok(Precision::F64), |p| p.parse())
+        .expect("PRECISION is f64 or f32");
     if args.get(1).map(String::as_str) == Some("deep") {
         assert!(
             args.len() == 7,
@@ -48,11 +53,24 @@ fn main() {
         let tau: f64 = args[3].parse().expect("TAU");
         let layers: u64 = args[4].parse().expect("LAYERS");
         let taus = deep::constant_schedule(tau, layers).expect("valid schedule");
-        time(args[5].parse().expect("REPEATS"), &args[6], || {
-            let r = deep::deep_dae(x.view(), None, Noise::Gaussian, &taus, None, &|_| {})
+        time(
+            args[5].parse().expect("REPEATS"),
+            &args[6],
+            precision,
+            || {
+                let r = deep::deep_dae_with(
+                    x.view(),
+                    None,
+                    Noise::Gaussian,
+                    &taus,
+                    None,
+                    precision,
+                    &|_| {},
+                )
                 .expect("deep DAE");
-            r.particles.last().to_owned()
-        });
+                r.particles.last().to_owned()
+            },
+        );
         return;
     }
     assert!(
@@ -63,7 +81,10 @@ fn main() {
     let q = read(&args[2]);
     let t: f64 = args[3].parse().expect("T");
     let mu = Empirical::new(x).expect("valid data");
-    time(args[4].parse().expect("REPEATS"), &args[5], || {
-        dae::empirical(&mu, Noise::Gaussian, t, q.view(), &|_| {}).expect("Φ_t")
-    });
+    time(
+        args[4].parse().expect("REPEATS"),
+        &args[5],
+        precision,
+        || dae::empirical_with(&mu, Noise::Gaussian, t, q.view(), precision, &|_| {}).expect("Φ_t"),
+    );
 }

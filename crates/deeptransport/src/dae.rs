@@ -15,7 +15,9 @@
 //! | any density, d ≤ 2 | any family | [`crate::quadrature::posterior_mean`] | as above |
 //! | Gaussian or mixture, d > 2 | Laplace, uniform, Student-t | none: sample the measure, then [`empirical`] | Monte Carlo |
 //!
-//! [`optimal`] picks the right one. The initial velocity `(Φ_t(x) − x)/t → ∇log μ₀(x)` as
+//! [`optimal`] picks the right one. [`empirical_with`] computes the empirical path in `f32`
+//! ([`Precision::F32`]: about twice as fast, error bounded in [`kernel::softmax_mean_f32`]) for
+//! Gaussian noise in `d ≤ 3`. The initial velocity `(Φ_t(x) − x)/t → ∇log μ₀(x)` as
 //! `t → 0` (8) is [`velocity`].
 
 use crate::error::{Error, Result, check_points, check_time};
@@ -26,12 +28,50 @@ use crate::noise::Noise;
 use crate::quadrature::{self, QuadratureOptions};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 
+/// The floating-point precision of the empirical kernel reduction ([`empirical_with`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Precision {
+    /// `f64` throughout (the default): exact up to `f64` rounding, any noise family and `d`.
+    #[default]
+    F64,
+    /// Costs, exponentials and short sums in `f32`, folded into `f64`
+    /// ([`kernel::softmax_mean_f32`], which states the error bound): Gaussian noise, `d ≤ 3`,
+    /// x86-64 with AVX-512F or AVX2 + FMA; anything else is an [`Error::Unsupported`].
+    F32,
+}
+
+impl std::fmt::Display for Precision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Precision::F64 => "f64",
+            Precision::F32 => "f32",
+        })
+    }
+}
+
+impl std::str::FromStr for Precision {
+    type Err = Error;
+    /// `"f64"` or `"f32"`.
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "f64" => Ok(Precision::F64),
+            "f32" => Ok(Precision::F32),
+            _ => Err(Error::InvalidParameter {
+                name: "precision".into(),
+                value: s.into(),
+                reason: "expected f64 or f32".into(),
+            }),
+        }
+    }
+}
+
 /// `Φ_t(y) = Σ_i w_i ν_t(y − x_i) x_i / Σ_i w_i ν_t(y − x_i)` for the point cloud `Σ w_i δ_{x_i}`
 /// (eq. 3 with an empirical μ₀), any noise family.
 ///
 /// Computed by the kernel's streaming log-sum-exp on the log-weights `log ν_t(y − x_i)`, so it
 /// holds for any `t > 0`. `O(N·M·d)`. Uniform noise: a query whose cube `[y − a, y + a]ᵈ` holds
 /// no atom has no posterior; that is an [`Error::NoPosterior`] naming the first such query.
+/// Always `f64`: [`empirical_with`] with [`Precision::F64`].
 pub fn empirical(
     mu: &Empirical,
     noise: Noise,
@@ -39,7 +79,23 @@ pub fn empirical(
     queries: ArrayView2<f64>,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Array2<f64>> {
-    let r = empirical_reduction(mu, noise, t, queries, progress)?;
+    empirical_with(mu, noise, t, queries, Precision::F64, progress)
+}
+
+/// [`empirical`] in the given [`Precision`]. With [`Precision::F32`] (Gaussian noise, `d ≤ 3`,
+/// AVX-512F or AVX2 + FMA; otherwise an [`Error::Unsupported`] naming what is not supported),
+/// `|Φ_f32 − Φ_f64|_∞` is bounded as stated in [`kernel::softmax_mean_f32`] (the bound grows
+/// like `R²/√t` for data of coordinate size `R`); measured `6·10⁻⁷` at `N = M = 20 000`, standard
+/// normal data in `d = 2`, `t = 0.5`, where it runs about 2.2× faster than `f64`.
+pub fn empirical_with(
+    mu: &Empirical,
+    noise: Noise,
+    t: f64,
+    queries: ArrayView2<f64>,
+    precision: Precision,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Array2<f64>> {
+    let r = empirical_reduction_with(mu, noise, t, queries, precision, progress)?;
     if let Some(j) = r
         .log_normalizer
         .iter()
@@ -68,17 +124,35 @@ pub fn empirical_reduction(
     queries: ArrayView2<f64>,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<SoftmaxMean> {
+    empirical_reduction_with(mu, noise, t, queries, Precision::F64, progress)
+}
+
+/// [`empirical_reduction`] in the given [`Precision`] (see [`empirical_with`]).
+pub fn empirical_reduction_with(
+    mu: &Empirical,
+    noise: Noise,
+    t: f64,
+    queries: ArrayView2<f64>,
+    precision: Precision,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<SoftmaxMean> {
     check_time("t", t)?;
     let noise = noise.check()?;
     check_points("query", queries, Some(mu.dim()))?;
+    if precision == Precision::F32 && noise != Noise::Gaussian {
+        return Err(Error::Unsupported(format!(
+            "f32 precision is implemented for Gaussian noise only, not {noise} noise; use f64"
+        )));
+    }
     let log_w = mu.weights().map(|w| w.mapv(f64::ln));
-    Ok(kernel::softmax_mean(
-        queries,
-        mu.points(),
-        log_w.as_ref().map(|w| w.view()),
-        noise.pair_kernel(t, mu.dim()),
-        progress,
-    ))
+    let (points, log_w) = (mu.points(), log_w.as_ref().map(|w| w.view()));
+    let kernel = noise.pair_kernel(t, mu.dim());
+    match precision {
+        Precision::F64 => Ok(kernel::softmax_mean(
+            queries, points, log_w, kernel, progress,
+        )),
+        Precision::F32 => kernel::softmax_mean_f32(queries, points, log_w, kernel, progress),
+    }
 }
 
 /// Eq. (13): `Φ_t(x) = (I + tΣ⁻¹)⁻¹ x + (I + t⁻¹Σ)⁻¹ m`, evaluated in the equivalent form

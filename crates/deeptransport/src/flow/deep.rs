@@ -6,7 +6,7 @@
 //! same weights on the moved particles, so the composition is computed exactly on particles; with
 //! Gaussian noise this is Gaussian *blurring mean shift*, which clusters the data.
 
-use crate::dae;
+use crate::dae::{self, Precision};
 use crate::error::{Error, Result, check_points, check_time};
 use crate::flow::Trajectory;
 use crate::map::TransportMap;
@@ -70,13 +70,39 @@ fn check_layers(layers: u64) -> Result<()> {
 /// (particles and queries together); `progress` is called with the number of those rows finished,
 /// accumulating to `L·(n + m)` over the whole call. Cost `O(L·(n + m)·n·d)` time,
 /// `O(L·(n + m)·d)` memory for the trajectories. Deterministic: bit-identical for any thread
-/// count.
+/// count. Every layer in `f64`: [`deep_dae_with`] with [`Precision::F64`].
 pub fn deep_dae(
     data: ArrayView2<f64>,
     weights: Option<ArrayView1<f64>>,
     noise: Noise,
     taus: &[f64],
     queries: Option<ArrayView2<f64>>,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<DeepDae> {
+    deep_dae_with(
+        data,
+        weights,
+        noise,
+        taus,
+        queries,
+        Precision::F64,
+        progress,
+    )
+}
+
+/// [`deep_dae`] with every layer's empirical DAE in the given [`Precision`]
+/// ([`dae::empirical_with`]). With [`Precision::F32`] (Gaussian noise, `d ≤ 3`; otherwise an
+/// [`Error::Unsupported`]) each layer carries the `f32` error bound of
+/// [`crate::kernel::softmax_mean_f32`]; the errors of earlier layers are carried through the later
+/// layer maps, whose Jacobian `Cov_posterior/τ` can exceed 1 between clusters, so no bound is
+/// claimed for the whole trajectory (the benchmark reports the measured difference).
+pub fn deep_dae_with(
+    data: ArrayView2<f64>,
+    weights: Option<ArrayView1<f64>>,
+    noise: Noise,
+    taus: &[f64],
+    queries: Option<ArrayView2<f64>>,
+    precision: Precision,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<DeepDae> {
     if taus.is_empty() {
@@ -130,7 +156,7 @@ pub fn deep_dae(
             None => Empirical::new(particles)?,
             Some(w) => Empirical::weighted(particles, w.clone())?,
         };
-        current = dae::empirical(&mu, noise, tau, current.view(), progress)?;
+        current = dae::empirical_with(&mu, noise, tau, current.view(), precision, progress)?;
         p_traj
             .index_axis_mut(Axis(0), l + 1)
             .assign(&current.slice(s![..n, ..]));

@@ -58,9 +58,11 @@ mod exp;
 pub mod knn;
 pub mod lse;
 mod simd;
+mod single;
 mod tiled;
 
 pub use exp::exp_nonpositive;
+pub use single::{f32_available, softmax_mean_f32};
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;
