@@ -68,7 +68,7 @@ def bures_section():
         "Random SPD covariances `A Aᵀ/d + 0.1 I`, same inputs (`.npy`) for all; time per call from a",
         f'loop of {o["calls"]} calls, median over the repeats. Peers: SciPy `scipy.linalg.sqrtm` in the',
         "textbook formula `tr(Σ₁ + Σ₂ − 2(Σ₂^½ Σ₁ Σ₂^½)^½)`, and NumPy (LAPACK): `Σ₂^½` by `eigh`, then",
-        "`eigvalsh` of `Σ₂^½ Σ₁ Σ₂^½` (deeptransport's two steps, with faer's eigensolver). Answers agree",
+        "`eigvalsh` of `Σ₂^½ Σ₁ Σ₂^½` (deeptransport: `eigvalsh` of `Lᵀ Σ₁ L`, `Σ₂ = L Lᵀ` the Gaussian's Cholesky factor, with faer). Answers agree",
         "to 1e-9 relative (checked by the script).",
         "",
         "| implementation | time per call (ms) | peer / deeptransport | W₂² | relative diff |",

@@ -1088,3 +1088,105 @@ fn closed_stdout_is_not_a_panic() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// --precision
+// ---------------------------------------------------------------------------------------------
+
+/// `--precision f32` on `dae` and `deep`: the JSON names the precision and the results agree with
+/// `f64` to 1e-4. (The library's stated bound, asserted in `kernel_f32.rs`, is ≈ 3e-3 for these
+/// O(1) data at t = 0.5; the observed difference is ~1e-6 and, the inputs being fixed, does not
+/// vary between runs, so 1e-4 is a safe check of the wiring.) Where `f32` is not offered — another
+/// noise family, a `--measure`, or a CPU without AVX-512 / AVX2 — the command exits 2 naming f32
+/// and leaves `--out` untouched.
+#[test]
+fn precision_f32_agrees_with_f64_and_is_refused_where_not_offered() {
+    let w = Work::new();
+    let rows: String = (0..300)
+        .map(|i| {
+            let a = i as f64 * 0.07;
+            let r = 1.0 + a / 7.0;
+            format!("{},{}\n", r * a.cos(), r * a.sin())
+        })
+        .collect();
+    w.write("data.csv", rows);
+    let base = ["dae", "--data", "data.csv", "--t", "0.5", "--json"];
+    if !deeptransport::kernel::f32_available() {
+        w.bad(
+            &[&base[..], &["--precision", "f32"]].concat(),
+            "f32.npy",
+            &["f32"],
+        );
+        return;
+    }
+    let json = |s: &str| -> serde_json::Value { serde_json::from_str(s).expect("JSON") };
+    let v64 = json(&w.ok(&[&base[..], &["--out", "f64.npy"]].concat()));
+    let v32 = json(&w.ok(&[&base[..], &["--precision", "f32", "--out", "f32.npy"]].concat()));
+    assert_eq!(v64["precision"], "f64");
+    assert_eq!(v32["precision"], "f32");
+    let max_diff = |a: &str, b: &str| {
+        let ((sa, a), (sb, b)) = (read_npy(&w.path(a)), read_npy(&w.path(b)));
+        assert_eq!(sa, sb);
+        a.iter()
+            .zip(&b)
+            .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()))
+    };
+    let d = max_diff("f64.npy", "f32.npy");
+    assert!(d > 0.0 && d <= 1e-4, "dae f32 vs f64: {d:e}");
+
+    let deep = [
+        "deep", "--data", "data.csv", "--tau", "0.05", "--layers", "5", "--json",
+    ];
+    w.ok(&[&deep[..], &["--out", "t64.npy"]].concat());
+    let v = json(&w.ok(&[&deep[..], &["--precision", "f32", "--out", "t32.npy"]].concat()));
+    assert_eq!(v["precision"], "f32");
+    let d = max_diff("t64.npy", "t32.npy");
+    assert!(d <= 1e-4, "deep f32 vs f64: {d:e}");
+
+    w.bad(
+        &[
+            "dae",
+            "--data",
+            "data.csv",
+            "--t",
+            "0.5",
+            "--noise",
+            "laplace",
+            "--precision",
+            "f32",
+        ],
+        "out.npy",
+        &["f32"],
+    );
+    w.write(
+        "g.json",
+        r#"{"kind": "gaussian", "mean": [0, 0], "cov": [[1, 0], [0, 1]]}"#,
+    );
+    w.bad(
+        &[
+            "dae",
+            "--measure",
+            "g.json",
+            "--t",
+            "0.5",
+            "--precision",
+            "f32",
+        ],
+        "out.npy",
+        &["f32"],
+    );
+    // An unknown precision is clap's usage error: exit 2, naming the value.
+    let (code, _, stderr) = w.run(&[
+        "dae",
+        "--data",
+        "data.csv",
+        "--t",
+        "0.5",
+        "--precision",
+        "f16",
+        "--out",
+        "x.npy",
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("f16") && !w.path("x.npy").exists());
+}
