@@ -165,7 +165,10 @@ impl<S: Vector, const P: usize> Lanes<S, P> {
         }
         let s = self.max.sub(S::splat(top)).exp_nonpositive();
         let total = fold(self.sum.mul(s).to_f64().as_ref());
-        let acc = from_fn(|p| fold(self.acc[p].mul(s).to_f64().as_ref()));
+        let mut acc = [0.0; P];
+        for p in 0..P {
+            acc[p] = fold(self.acc[p].mul(s).to_f64().as_ref());
+        }
         Some((top, total, acc))
     }
 }
@@ -204,7 +207,10 @@ impl<W: Copy + AsRef<[f64]> + AsMut<[f64]>, const P: usize> Totals<W, P> {
     #[inline(always)]
     fn absorb<S: Vector<Wide = W>>(&mut self, lanes: &mut Lanes<S, P>) {
         let (max, sum) = (lanes.max.to_f64(), lanes.sum.to_f64());
-        let acc: [W; P] = from_fn(|p| lanes.acc[p].to_f64());
+        let mut acc = [sum; P];
+        for p in 0..P {
+            acc[p] = lanes.acc[p].to_f64();
+        }
         for l in 0..S::LANES {
             let new = max.as_ref()[l];
             let old = &mut self.max.as_mut()[l];
@@ -446,22 +452,35 @@ fn tile<S: Vector, K: Cost, const D: usize, const R: usize, const P: usize>(
 ) {
     // Locals, not the caller's slice: LLVM keeps them in registers only if nothing may alias them.
     let mut local = *states;
-    let qv: [[S; D]; R] = from_fn(|r| from_fn(|k| S::splat(q[r][k])));
+    // Plain loops, not `array::from_fn`: its closures are not always inlined, and a vector
+    // intrinsic called outside the `#[target_feature]` function runs as a function call (this
+    // made d = 3 fourteen times slower than d = 2).
+    let mut qv = [[S::splat(0.0); D]; R];
+    for r in 0..R {
+        for k in 0..D {
+            qv[r][k] = S::splat(q[r][k]);
+        }
+    }
     let coords: [&[S::Scalar]; D] = from_fn(|k| &src.by_coord[k * src.padded..][range.clone()]);
     let log_w = &src.log_w[range];
     for (v, lw) in log_w.chunks_exact(S::LANES).enumerate() {
-        let x: [S; D] = from_fn(|k| S::load(&coords[k][v * S::LANES..]));
+        let mut x = [S::splat(0.0); D];
+        for k in 0..D {
+            x[k] = S::load(&coords[k][v * S::LANES..]);
+        }
         let lw = S::load(lw);
         // Costs, then one test for all R queries, then R independent exponentials: no branch
         // between the R dependency chains, so the core overlaps them.
-        let c: [S; R] = from_fn(|r| {
-            let mut c = S::splat(0.0);
+        let mut c = [S::splat(0.0); R];
+        for r in 0..R {
             for k in 0..D {
-                c = cost.fold(c, qv[r][k].sub(x[k]));
+                c[r] = cost.fold(c[r], qv[r][k].sub(x[k]));
             }
-            c
-        });
-        let ell: [S; R] = from_fn(|r| cost.log_weight(c[r], lw));
+        }
+        let mut ell = c;
+        for r in 0..R {
+            ell[r] = cost.log_weight(c[r], lw);
+        }
         let mut raised = false;
         for r in 0..R {
             raised |= ell[r].any_gt(local[r].max);
