@@ -15,7 +15,7 @@
 //! the `n × m` cost matrix nor `exp(−C/ε)` is ever formed: `ε = 10⁻⁴` on unit-scale data, where
 //! `exp(−C/ε)` underflows to 0 for almost every pair, is as accurate as `ε = 1`.
 //!
-//! **Layout and vectorisation**: for `d ≤ 3` on a CPU with AVX-512 or AVX2 + FMA the rows go
+//! **Layout and vectorisation**: for `d ≤ 8` on a CPU with AVX-512 or AVX2 + FMA the rows go
 //! through the parent's register-tiled path (`tiled`: four rows at a time, one running max per
 //! lane, explicit vectors). Otherwise, as in the parent module's chunked direct path: the data are
 //! stored coordinate-major and padded to a multiple of [`LANES`] with atoms of log-weight `−∞`

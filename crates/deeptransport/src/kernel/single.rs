@@ -12,6 +12,9 @@ use rayon::prelude::*;
 /// every pair cost and log-weight is a finite `f32`, with a wide margin (`f32::MAX ≈ 3.4·10³⁸`).
 const MAX_SCALED_DIAMETER: f64 = 1e30;
 
+/// The largest dimension offered in `f32`: where its error bound is tested (`tests/kernel_f32.rs`).
+const MAX_DIM: usize = 3;
+
 /// Whether this CPU runs the `f32` path (AVX-512F, or AVX2 with FMA, on x86-64).
 pub fn f32_available() -> bool {
     #[cfg(target_arch = "x86_64")]
@@ -93,10 +96,9 @@ pub fn softmax_mean_f32(
             what: "data".into(),
         });
     }
-    if d == 0 || d > tiled::MAX_DIM {
+    if d == 0 || d > MAX_DIM {
         return Err(Error::Unsupported(format!(
-            "f32 precision is implemented for dimension 1 to {} only, not d = {d}; use f64",
-            tiled::MAX_DIM
+            "f32 precision is implemented for dimension 1 to {MAX_DIM} only, not d = {d}; use f64"
         )));
     }
     if !f32_available() {
