@@ -43,6 +43,8 @@ CASES = [
     # N = M, otherwise a deep DAE of that many layers with τ = t; thread_scaling: also run
     # deeptransport alone with RAYON_NUM_THREADS = 1 and 2.
     (20_000, 2, 0.5, 5, 0, 3, True),
+    (20_000, 3, 0.75, 3, 0, 3, False),
+    (20_000, 8, 2.0, 3, 0, 3, False),
     (20_000, 64, 16.0, 3, 0, 3, False),
     (100_000, 2, 0.5, 3, 0, 1, False),
     (5_000, 2, 0.05, 3, 20, 3, True),
