@@ -585,11 +585,5 @@ mod tests {
         assert!(diff(m0, m1) <= 1e-12, "f64: {}", diff(m0, m1));
         assert!(diff(m0, m2) <= 7e-4, "avx512 f32: {}", diff(m0, m2));
         assert!(diff(m0, m3) <= 7e-4, "avx2 f32: {}", diff(m0, m3));
-        eprintln!(
-            "f64 {:e}, f32 avx512 {:e}, avx2 {:e}",
-            diff(m0, m1),
-            diff(m0, m2),
-            diff(m0, m3)
-        );
     }
 }
