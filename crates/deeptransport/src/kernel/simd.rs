@@ -227,9 +227,12 @@ impl Vector for Avx512 {
         let x = self.max(Self::splat(MIN_ARG));
         let shifted = x.mul_add(Self::splat(16.0 * LOG2E), Self::splat(SHIFTER));
         let k = shifted.sub(Self::splat(SHIFTER));
-        let r = k
-            .mul_add(Self::splat(-LN2_HI / 16.0), x)
-            .add(k.mul(Self::splat(-LN2_LO / 16.0)));
+        // Cody–Waite in two fused steps: `k·ln2_hi/16` is exact, and the second FMA adds the tail
+        // with one rounding.
+        let r = k.mul_add(
+            Self::splat(-LN2_LO / 16.0),
+            k.mul_add(Self::splat(-LN2_HI / 16.0), x),
+        );
         let mut q = Self::splat(1.0 / 5040.0);
         for c in [1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0] {
             q = q.mul_add(r, Self::splat(c));
