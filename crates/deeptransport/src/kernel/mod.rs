@@ -152,86 +152,123 @@ pub fn softmax_mean(
     assert!(data.nrows() > 0, "kernel: no data");
     let centre = data.mean_axis(Axis(0)).expect("non-empty");
     let prepared = Prepared::new(data, log_weights, &centre);
-    let m = queries.nrows();
-    let mut lse = vec![0.0; m];
-    let mut mean = vec![0.0; m * d];
     let use_gemm = d >= GEMM_MIN_DIM && kernel.is_squared_euclidean();
     let block = if use_gemm {
         GEMM_QUERY_BLOCK
     } else {
         QUERY_BLOCK
     };
-    lse.par_chunks_mut(block)
+    let (reduction, _) = by_query_blocks(queries, &centre, block, progress, |q, lse_b, mean_b| {
+        // One monomorphised loop per kernel, so that no match runs inside the pair loop.
+        match kernel {
+            _ if !use_gemm
+                && tiled::block(
+                    &prepared.source(),
+                    q.as_slice().expect("owned, standard layout"),
+                    kernel,
+                    lse_b,
+                    tiled::Output::Mean(mean_b),
+                ) => {}
+            PairKernel::Gaussian { inv_two_t } => {
+                let lw = move |c: f64| -c * inv_two_t;
+                if use_gemm {
+                    gemm_block(&prepared, q.view(), lw, lse_b, mean_b)
+                } else {
+                    direct_block(&prepared, q.view(), |a, z| a + z * z, lw, lse_b, mean_b)
+                }
+            }
+            PairKernel::Student {
+                half_nu_plus_d,
+                inv_nu_s2,
+            } => {
+                let lw = move |c: f64| -half_nu_plus_d * (c * inv_nu_s2).ln_1p();
+                if use_gemm {
+                    gemm_block(&prepared, q.view(), lw, lse_b, mean_b)
+                } else {
+                    direct_block(&prepared, q.view(), |a, z| a + z * z, lw, lse_b, mean_b)
+                }
+            }
+            PairKernel::Laplace { inv_b } => direct_block(
+                &prepared,
+                q.view(),
+                |a, z| a + z.abs(),
+                move |c| -c * inv_b,
+                lse_b,
+                mean_b,
+            ),
+            PairKernel::Cube { half_width } => direct_block(
+                &prepared,
+                q.view(),
+                |a, z| a.max(z.abs()),
+                move |c| {
+                    if c <= half_width {
+                        0.0
+                    } else {
+                        f64::NEG_INFINITY
+                    }
+                },
+                lse_b,
+                mean_b,
+            ),
+        }
+    });
+    reduction
+}
+
+/// `D²`, the squared diagonal of the clouds' joint bounding box, `Σ_k (max_k − min_k)²`: an upper
+/// bound on every `|x_i − y_j|²` (the scale of the exact solver's artificial arcs, of
+/// Sinkhorn's first ε, and of the `f32` kernel's overflow check).
+pub(crate) fn box_diameter_squared(clouds: &[ArrayView2<f64>]) -> f64 {
+    (0..clouds[0].ncols())
+        .map(|k| {
+            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+            for &v in clouds.iter().flat_map(|c| c.column(k)) {
+                lo = lo.min(v);
+                hi = hi.max(v);
+            }
+            (hi - lo) * (hi - lo)
+        })
+        .sum()
+}
+
+/// The shared frame of [`softmax_mean`] and [`softmax_mean_f32`]: the queries in fixed blocks of
+/// `block` rows, in parallel (one thread per block, so results do not depend on the thread
+/// count); each block centred on `centre` and handed to `reduce` with its `log Z` and mean rows;
+/// then the means moved back by `centre` and `progress` told. Returns the reduction and what
+/// `reduce` returned for every block.
+fn by_query_blocks<R: Send>(
+    queries: ArrayView2<f64>,
+    centre: &Array1<f64>,
+    block: usize,
+    progress: &(dyn Fn(usize) + Sync),
+    reduce: impl Fn(&Array2<f64>, &mut [f64], &mut [f64]) -> R + Sync,
+) -> (SoftmaxMean, Vec<R>) {
+    let (m, d) = queries.dim();
+    let mut lse = vec![0.0; m];
+    let mut mean = vec![0.0; m * d];
+    let results = lse
+        .par_chunks_mut(block)
         .zip(mean.par_chunks_mut(block * d))
         .enumerate()
-        .for_each(|(b, (lse_b, mean_b))| {
+        .map(|(b, (lse_b, mean_b))| {
             let rows = b * block..b * block + lse_b.len();
             let mut q = queries.slice(ndarray::s![rows, ..]).to_owned();
-            q -= &centre;
-            // One monomorphised loop per kernel, so that no match runs inside the pair loop.
-            match kernel {
-                _ if !use_gemm
-                    && tiled::block(
-                        &prepared.source(),
-                        q.as_slice().expect("owned, standard layout"),
-                        kernel,
-                        lse_b,
-                        tiled::Output::Mean(mean_b),
-                    ) => {}
-                PairKernel::Gaussian { inv_two_t } => {
-                    let lw = move |c: f64| -c * inv_two_t;
-                    if use_gemm {
-                        gemm_block(&prepared, q.view(), lw, lse_b, mean_b)
-                    } else {
-                        direct_block(&prepared, q.view(), |a, z| a + z * z, lw, lse_b, mean_b)
-                    }
-                }
-                PairKernel::Student {
-                    half_nu_plus_d,
-                    inv_nu_s2,
-                } => {
-                    let lw = move |c: f64| -half_nu_plus_d * (c * inv_nu_s2).ln_1p();
-                    if use_gemm {
-                        gemm_block(&prepared, q.view(), lw, lse_b, mean_b)
-                    } else {
-                        direct_block(&prepared, q.view(), |a, z| a + z * z, lw, lse_b, mean_b)
-                    }
-                }
-                PairKernel::Laplace { inv_b } => direct_block(
-                    &prepared,
-                    q.view(),
-                    |a, z| a + z.abs(),
-                    move |c| -c * inv_b,
-                    lse_b,
-                    mean_b,
-                ),
-                PairKernel::Cube { half_width } => direct_block(
-                    &prepared,
-                    q.view(),
-                    |a, z| a.max(z.abs()),
-                    move |c| {
-                        if c <= half_width {
-                            0.0
-                        } else {
-                            f64::NEG_INFINITY
-                        }
-                    },
-                    lse_b,
-                    mean_b,
-                ),
-            }
-            // Undo the centring of the means.
+            q -= centre;
+            let r = reduce(&q, lse_b, mean_b);
             for row in mean_b.chunks_mut(d) {
                 for (v, c) in row.iter_mut().zip(centre.iter()) {
                     *v += c;
                 }
             }
             progress(lse_b.len());
-        });
-    SoftmaxMean {
+            r
+        })
+        .collect();
+    let reduction = SoftmaxMean {
         log_normalizer: Array1::from(lse),
-        mean: Array2::from_shape_vec((m, d), mean).expect("shape"),
-    }
+        mean: Array2::from_shape_vec((m, d), mean).expect("m × d"),
+    };
+    (reduction, results)
 }
 
 /// The data, centred, in the two layouts the paths want, padded to a multiple of [`LANES`] with

@@ -3,10 +3,9 @@
 //! AVX-512 register (two `ymm` on AVX2) and a shorter exponential, folded into `f64` after every
 //! chunk of data so that the rounding error does not grow with `N`.
 
-use super::{PairKernel, QUERY_BLOCK, SoftmaxMean, tiled};
+use super::{PairKernel, QUERY_BLOCK, SoftmaxMean, box_diameter_squared, by_query_blocks, tiled};
 use crate::error::{Error, Result};
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
-use rayon::prelude::*;
+use ndarray::{ArrayView1, ArrayView2, Axis};
 
 /// The largest `D²/2t` (`D` the bounding-box diameter of the centred data and queries) for which
 /// every pair cost and log-weight is a finite `f32`, with a wide margin (`f32::MAX ≈ 3.4·10³⁸`).
@@ -109,15 +108,7 @@ pub fn softmax_mean_f32(
         ));
     }
     let centre = data.mean_axis(Axis(0)).expect("n ≥ 1");
-    let diam_sq: f64 = (0..d)
-        .map(|k| {
-            let col = data.column(k).into_iter().chain(queries.column(k));
-            let (lo, hi) = col.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
-                (l.min(*v), h.max(*v))
-            });
-            (hi - lo) * (hi - lo)
-        })
-        .sum();
+    let diam_sq = box_diameter_squared(&[data.view(), queries.view()]);
     // NaN (from an infinite diameter) is refused too.
     let scaled = diam_sq * inv_two_t;
     if scaled.is_nan() || scaled > MAX_SCALED_DIAMETER {
@@ -152,39 +143,22 @@ pub fn softmax_mean_f32(
         log_w: &log_w,
     };
 
-    let m = queries.nrows();
-    let mut lse = vec![0.0; m];
-    let mut mean = vec![0.0; m * d];
-    let served = lse
-        .par_chunks_mut(QUERY_BLOCK)
-        .zip(mean.par_chunks_mut(QUERY_BLOCK * d))
-        .enumerate()
-        .map(|(b, (lse_b, mean_b))| {
-            let rows = b * QUERY_BLOCK..b * QUERY_BLOCK + lse_b.len();
-            let mut q = queries.slice(ndarray::s![rows, ..]).to_owned();
-            q -= &centre;
+    let (mut reduction, served) = by_query_blocks(
+        queries,
+        &centre,
+        QUERY_BLOCK,
+        progress,
+        |q, lse_b, mean_b| {
             let q = q.as_slice().expect("owned, standard layout");
-            let ok = tiled::block_f32(&src, q, inv_two_t, lse_b, mean_b);
-            for l in lse_b.iter_mut() {
-                *l += shift;
-            }
-            for row in mean_b.chunks_mut(d) {
-                for (v, c) in row.iter_mut().zip(centre.iter()) {
-                    *v += c;
-                }
-            }
-            progress(lse_b.len());
-            ok
-        })
-        .collect::<Vec<bool>>();
+            tiled::block_f32(&src, q, inv_two_t, lse_b, mean_b)
+        },
+    );
     if served.contains(&false) {
         // Unreachable: the CPU and the dimension were checked above.
         return Err(Error::Unsupported(
             "f32 precision: the tiled f32 kernel declined this input; use f64".into(),
         ));
     }
-    Ok(SoftmaxMean {
-        log_normalizer: Array1::from(lse),
-        mean: Array2::from_shape_vec((m, d), mean).expect("m × d"),
-    })
+    reduction.log_normalizer += shift;
+    Ok(reduction)
 }

@@ -41,8 +41,9 @@
 //! potentials from the root), so the marginals hold to `O((n + m)·ε)` and complementary slackness to
 //! rounding; negative rounding residues (`|·| ≤ (n + m)·ε`) are clamped to 0.
 
-use super::{OtResult, OtStatus, Plan, box_diameter_squared};
+use super::{OtResult, OtStatus, Plan};
 use crate::error::{Error, Result, check_points};
+use crate::kernel::box_diameter_squared;
 use crate::measure::empirical::weights_or_uniform;
 use ndarray::{Array1, ArrayView1, ArrayView2};
 

@@ -10,7 +10,7 @@ pub mod sinkhorn;
 
 use crate::error::{Error, Result};
 use crate::flow::Trajectory;
-use ndarray::{Array1, Array2, ArrayView2};
+use ndarray::{Array1, Array2};
 
 /// A transport plan `P` between `a = Σ_i a_i δ_{x_i}` (`n` points) and `b = Σ_j b_j δ_{y_j}`
 /// (`m` points): `P_ij ≥ 0`, `Σ_j P_ij = a_i`, `Σ_i P_ij = b_j`.
@@ -55,22 +55,6 @@ pub struct OtResult {
     pub status: OtStatus,
     /// Iterations (simplex pivots, Sinkhorn sweeps) performed.
     pub iterations: usize,
-}
-
-/// `D²`, the squared diagonal of the clouds' joint bounding box, `Σ_k (max_k − min_k)²`: an upper
-/// bound on every `|x_i − y_j|²` (the scale of the exact solver's artificial arcs and of
-/// Sinkhorn's first ε).
-pub(crate) fn box_diameter_squared(clouds: &[ArrayView2<f64>]) -> f64 {
-    (0..clouds[0].ncols())
-        .map(|k| {
-            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-            for &v in clouds.iter().flat_map(|c| c.column(k)) {
-                lo = lo.min(v);
-                hi = hi.max(v);
-            }
-            (hi - lo) * (hi - lo)
-        })
-        .sum()
 }
 
 /// `W₂(μ_0, μ_k)` from the first slice of a trajectory to every slice `k` (uniform weights on the

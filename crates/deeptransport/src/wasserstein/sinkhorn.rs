@@ -52,8 +52,9 @@
 //! `kernel_cache_bytes`); the dense `n × m` plan is formed only when
 //! [`SinkhornOptions::plan`] is set, and refused above [`SinkhornOptions::max_plan_bytes`].
 
-use super::{OtResult, OtStatus, Plan, box_diameter_squared};
+use super::{OtResult, OtStatus, Plan};
 use crate::error::{Error, Result, check_points};
+use crate::kernel::box_diameter_squared;
 use crate::kernel::lse::{Cloud, GibbsKernel, dense_exp, lse_with_mean_cost, softmin};
 use crate::measure::empirical::weights_or_uniform;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
