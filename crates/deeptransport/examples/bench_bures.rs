@@ -17,7 +17,8 @@ use npy::read;
 use deeptransport::measure::Gaussian;
 use deeptransport::wasserstein::bures::bures_w2_squared;
 use ndarray::s;
-use std::time::Instant;
+#[path = "support/timing.rs"]
+mod timing;
 
 /// Reads a `(d + 1) × d` mean-and-covariance file into a `Gaussian`.
 fn gaussian(path: &str) -> Gaussian {
@@ -40,24 +41,22 @@ fn main() {
         calls > 0 && repeats > 0,
         "CALLS and REPEATS must be positive"
     );
-    let mut times = Vec::new();
-    let mut w2 = f64::NAN;
-    for _ in 0..repeats {
-        let start = Instant::now();
+    let t = timing::repeat(repeats, calls, || {
+        let mut w2 = f64::NAN;
         for _ in 0..calls {
             // black_box: the loop must not be hoisted as one call (the inputs never change).
             w2 = bures_w2_squared(std::hint::black_box(&a), std::hint::black_box(&b))
                 .expect("Bures W2");
         }
-        times.push(start.elapsed().as_secs_f64() / calls as f64);
-    }
-    let mut sorted = times.clone();
-    sorted.sort_by(f64::total_cmp);
+        w2
+    });
     println!(
-        "{{\"impl\": \"deeptransport\", \"d\": {}, \"calls\": {calls}, \"times\": {times:?}, \
-         \"median\": {}, \"w2_squared\": {w2:?}, \"threads\": {}}}",
+        "{{\"impl\": \"deeptransport\", \"d\": {}, \"calls\": {calls}, \"times\": {:?}, \
+         \"median\": {}, \"w2_squared\": {:?}, \"threads\": {}}}",
         a.dim(),
-        sorted[sorted.len() / 2],
+        t.times,
+        t.median,
+        t.last,
         rayon::current_num_threads()
     );
 }

@@ -17,24 +17,17 @@ use npy::{read, write};
 use deeptransport::dae::{self, Precision};
 use deeptransport::{flow::deep, measure::Empirical, noise::Noise};
 use ndarray::Array2;
-use std::time::Instant;
+#[path = "support/timing.rs"]
+mod timing;
 
 /// Runs `work` `repeats` times; prints the timings as JSON and writes the last result.
 fn time(repeats: usize, out: &str, precision: Precision, mut work: impl FnMut() -> Array2<f64>) {
-    let mut times = Vec::new();
-    let mut last = None;
-    for _ in 0..repeats {
-        let start = Instant::now();
-        let r = work();
-        times.push(start.elapsed().as_secs_f64());
-        last = Some(r);
-    }
-    write(out, &last.expect("at least one repeat"));
-    let mut sorted = times.clone();
-    sorted.sort_by(f64::total_cmp);
+    let t = timing::repeat(repeats, 1, &mut work);
+    write(out, &t.last);
     println!(
-        "{{\"times\": {times:?}, \"median\": {}, \"threads\": {}, \"precision\": \"{precision}\"}}",
-        sorted[sorted.len() / 2],
+        "{{\"times\": {:?}, \"median\": {}, \"threads\": {}, \"precision\": \"{precision}\"}}",
+        t.times,
+        t.median,
         rayon::current_num_threads()
     );
 }

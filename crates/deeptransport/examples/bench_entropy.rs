@@ -23,16 +23,11 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use std::time::Instant;
 
+#[path = "support/timing.rs"]
+mod timing;
+
 fn case(name: &str, x: &Array2<f64>, k: usize, repeats: usize) {
-    let mut times = Vec::new();
-    let mut h = f64::NAN;
-    for _ in 0..repeats {
-        let start = Instant::now();
-        h = kl_entropy(x.view(), k).expect("valid data");
-        times.push(start.elapsed().as_secs_f64());
-    }
-    let mut sorted = times.clone();
-    sorted.sort_by(f64::total_cmp);
+    let t = timing::repeat(repeats, 1, || kl_entropy(x.view(), k).expect("valid data"));
     let search = if x.ncols() <= KD_TREE_MAX_DIM {
         "kd-tree"
     } else {
@@ -40,13 +35,15 @@ fn case(name: &str, x: &Array2<f64>, k: usize, repeats: usize) {
     };
     println!(
         "{{\"impl\": \"deeptransport\", \"case\": \"{name}\", \"n\": {}, \"d\": {}, \"k\": {k}, \
-         \"search\": \"{search}\", \"times\": {times:?}, \"min\": {}, \"median\": {}, \
-         \"threads\": {}, \"entropy\": {h:?}}}",
+         \"search\": \"{search}\", \"times\": {:?}, \"min\": {}, \"median\": {}, \
+         \"threads\": {}, \"entropy\": {:?}}}",
         x.nrows(),
         x.ncols(),
-        sorted[0],
-        sorted[sorted.len() / 2],
-        rayon::current_num_threads()
+        t.times,
+        t.min,
+        t.median,
+        rayon::current_num_threads(),
+        t.last
     );
 }
 

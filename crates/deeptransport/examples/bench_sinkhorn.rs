@@ -19,7 +19,8 @@ use deeptransport::wasserstein::sinkhorn::{SinkhornOptions, sinkhorn};
 use ndarray::{Array2, Axis};
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
-use std::time::Instant;
+#[path = "support/timing.rs"]
+mod timing;
 
 /// Centres and scales every coordinate to unit variance.
 fn standardise(mut a: Array2<f64>) -> Array2<f64> {
@@ -67,21 +68,15 @@ fn main() {
         ..SinkhornOptions::default()
     };
     let repeats: usize = args[5].parse().expect("REPEATS");
-    let mut times = Vec::new();
-    let mut last = None;
-    for _ in 0..repeats {
-        let start = Instant::now();
-        let r = sinkhorn(x.view(), y.view(), None, None, &opts).expect("sinkhorn");
-        times.push(start.elapsed().as_secs_f64());
-        last = Some(r);
-    }
-    let r = last.expect("at least one repeat");
-    let mut sorted = times.clone();
-    sorted.sort_by(f64::total_cmp);
+    let t = timing::repeat(repeats, 1, || {
+        sinkhorn(x.view(), y.view(), None, None, &opts).expect("sinkhorn")
+    });
+    let r = &t.last;
     println!(
-        "{{\"times\": {times:?}, \"median\": {}, \"iterations\": {}, \"marginal_error\": {:e}, \
+        "{{\"times\": {:?}, \"median\": {}, \"iterations\": {}, \"marginal_error\": {:e}, \
          \"converged\": {}, \"cost\": {}, \"dual\": {}, \"threads\": {}}}",
-        sorted[sorted.len() / 2],
+        t.times,
+        t.median,
         r.ot.iterations,
         r.marginal_error,
         r.converged,

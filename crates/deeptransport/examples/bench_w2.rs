@@ -17,7 +17,8 @@ use deeptransport::wasserstein::exact::{ExactOptions, exact, memory_bytes};
 use ndarray::Array2;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
-use std::time::Instant;
+#[path = "support/timing.rs"]
+mod timing;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -33,22 +34,16 @@ fn main() {
     });
     write(&format!("{dir}/w2_x_{n}_{d}.npy"), &x);
     write(&format!("{dir}/w2_y_{n}_{d}.npy"), &y);
-    let mut times = Vec::new();
-    let mut last = None;
-    for _ in 0..repeats {
-        let start = Instant::now();
-        let r = exact(x.view(), y.view(), None, None, &ExactOptions::default()).expect("exact");
-        times.push(start.elapsed().as_secs_f64());
-        last = Some(r);
-    }
-    let r = last.expect("at least one repeat");
-    let mut sorted = times.clone();
-    sorted.sort_by(f64::total_cmp);
+    let t = timing::repeat(repeats, 1, || {
+        exact(x.view(), y.view(), None, None, &ExactOptions::default()).expect("exact")
+    });
+    let r = &t.last;
     println!(
-        "{{\"solver\": \"deeptransport exact\", \"n\": {n}, \"d\": {d}, \"times\": {times:?}, \
+        "{{\"solver\": \"deeptransport exact\", \"n\": {n}, \"d\": {d}, \"times\": {:?}, \
          \"median\": {}, \"w2_squared\": {}, \"pivots\": {}, \"status\": \"{:?}\", \
          \"duality_gap\": {:e}, \"memory_bytes\": {}}}",
-        sorted[sorted.len() / 2],
+        t.times,
+        t.median,
         r.ot.cost,
         r.ot.iterations,
         r.ot.status,
