@@ -17,7 +17,8 @@ mod io;
 mod progress;
 mod report;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use deeptransport::kernel::{SimdPath, simd_path};
 use std::process::ExitCode;
 
 /// An error in what the user gave us (a file, a flag, a value): exit code 2.
@@ -72,7 +73,12 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // `--version` also names the SIMD path (`-V` the version alone).
+    let parsed = Cli::command()
+        .long_version(long_version())
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
             // clap prints help/version on stdout (exit 0) and usage errors on stderr (exit 2).
@@ -107,7 +113,44 @@ fn exit_code(e: &anyhow::Error) -> u8 {
     if bad { 2 } else { 1 }
 }
 
+/// The version, the SIMD path the kernels would run (and why) and the paths this CPU supports.
+fn long_version() -> &'static str {
+    let path = match SimdPath::from_env() {
+        Ok(Some(p)) => format!(
+            "{p} (forced by {})",
+            deeptransport::kernel::simd_path::ENV_VAR
+        ),
+        Ok(None) => format!("{} (the widest this CPU runs)", SimdPath::widest()),
+        Err(e) => format!("none: {e}"),
+    };
+    let supported: Vec<&str> = SimdPath::supported().iter().map(|p| p.name()).collect();
+    let text = format!(
+        "{}\nSIMD path: {path}\nSIMD paths this CPU runs: {}\ntarget: {}-{}",
+        env!("CARGO_PKG_VERSION"),
+        supported.join(", "),
+        std::env::consts::ARCH,
+        std::env::consts::OS,
+    );
+    // Built once per process, for clap, which wants a `'static` string.
+    Box::leak(text.into_boxed_str())
+}
+
+/// Forces the SIMD path named by `DEEPTRANSPORT_SIMD`, if set: an unknown name, or a path this
+/// CPU does not run, is bad input (exit 2), never replaced by another path.
+fn set_simd_path_from_env() -> anyhow::Result<()> {
+    if let Some(p) = SimdPath::from_env()? {
+        deeptransport::kernel::set_simd_path(p)?;
+    }
+    Ok(())
+}
+
+/// The SIMD path the kernels run, for the `--json` summaries (key `simd`).
+pub fn simd_name() -> &'static str {
+    simd_path().name()
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
+    set_simd_path_from_env()?;
     let c = &cli.command;
     set_threads(match c {
         Command::Dae(a) => &a.common,

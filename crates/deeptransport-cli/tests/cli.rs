@@ -1097,7 +1097,7 @@ fn closed_stdout_is_not_a_panic() {
 /// `f64` to 1e-4. (The library's stated bound, asserted in `kernel_f32.rs`, is ≈ 3e-3 for these
 /// O(1) data at t = 0.5; the observed difference is ~1e-6 and, the inputs being fixed, does not
 /// vary between runs, so 1e-4 is a safe check of the wiring.) Where `f32` is not offered — another
-/// noise family, a `--measure`, or a CPU without AVX-512 / AVX2 — the command exits 2 naming f32
+/// noise family, a `--measure`, or the scalar SIMD path — the command exits 2 naming f32
 /// and leaves `--out` untouched.
 #[test]
 fn precision_f32_agrees_with_f64_and_is_refused_where_not_offered() {
@@ -1111,14 +1111,20 @@ fn precision_f32_agrees_with_f64_and_is_refused_where_not_offered() {
         .collect();
     w.write("data.csv", rows);
     let base = ["dae", "--data", "data.csv", "--t", "0.5", "--json"];
-    if !deeptransport::kernel::f32_available() {
-        w.bad(
-            &[&base[..], &["--precision", "f32"]].concat(),
-            "f32.npy",
-            &["f32"],
-        );
-        return;
-    }
+    // The f32 loop is the tiled one: the scalar SIMD path refuses it (exit 2, names both).
+    let out = w
+        .cmd()
+        .env("DEEPTRANSPORT_SIMD", "scalar")
+        .args([&base[..], &["--precision", "f32", "--out", "f32.npy"]].concat())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("f32") && stderr.contains("scalar"),
+        "{stderr}"
+    );
+    assert!(!w.path("f32.npy").exists());
     let json = |s: &str| -> serde_json::Value { serde_json::from_str(s).expect("JSON") };
     let v64 = json(&w.ok(&[&base[..], &["--out", "f64.npy"]].concat()));
     let v32 = json(&w.ok(&[&base[..], &["--precision", "f32", "--out", "f32.npy"]].concat()));
@@ -1189,4 +1195,81 @@ fn precision_f32_agrees_with_f64_and_is_refused_where_not_offered() {
     ]);
     assert_eq!(code, 2);
     assert!(stderr.contains("f16") && !w.path("x.npy").exists());
+}
+
+// ---------------------------------------------------------------------------------------------
+// DEEPTRANSPORT_SIMD
+// ---------------------------------------------------------------------------------------------
+
+/// `DEEPTRANSPORT_SIMD` forces a SIMD path: every path this CPU runs gives Φ_t within 1e-12 of the
+/// others (the kernel property tests bound each against a reference; this checks the wiring) and
+/// `--json` names it; an unknown name, or a path this CPU lacks, is exit 2 naming the variable,
+/// with `--out` untouched; `--version` names the path and the CPU's paths.
+#[test]
+fn simd_path_is_forced_by_the_environment_and_named() {
+    use deeptransport::kernel::SimdPath;
+    let w = Work::new();
+    let rows: String = (0..500)
+        .map(|i| format!("{},{}\n", (i as f64 * 0.37).sin(), (i as f64 * 0.11).cos()))
+        .collect();
+    w.write("data.csv", rows);
+    let run = |path: &str, out: &str| {
+        w.cmd()
+            .env("DEEPTRANSPORT_SIMD", path)
+            .args([
+                "dae", "--data", "data.csv", "--t", "0.3", "--json", "--out", out,
+            ])
+            .output()
+            .unwrap()
+    };
+    let mut results = Vec::new();
+    for p in SimdPath::supported() {
+        let out = run(p.name(), &format!("{p}.npy"));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{p}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(v["simd"], p.name());
+        results.push(read_npy(&w.path(&format!("{p}.npy"))).1);
+    }
+    for r in &results[1..] {
+        let diff = r
+            .iter()
+            .zip(&results[0])
+            .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+        assert!(diff <= 1e-12, "paths differ by {diff:e}");
+    }
+    let unknown = run("sse9", "bad.npy");
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert_eq!(unknown.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("DEEPTRANSPORT_SIMD") && stderr.contains("avx512, avx2, portable, scalar"),
+        "{stderr}"
+    );
+    assert!(!w.path("bad.npy").exists());
+    for missing in SimdPath::ALL.iter().filter(|p| !p.is_supported()) {
+        let out = run(missing.name(), "bad.npy");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{missing}: {stderr}");
+        assert!(stderr.contains("does not run it"), "{stderr}");
+        assert!(!w.path("bad.npy").exists());
+    }
+    let version = w
+        .cmd()
+        .env("DEEPTRANSPORT_SIMD", "portable")
+        .arg("--version")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&version.stdout);
+    assert!(
+        text.contains("SIMD path: portable (forced by DEEPTRANSPORT_SIMD)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("SIMD paths this CPU runs: {}", SimdPath::widest())),
+        "{text}"
+    );
 }

@@ -8,7 +8,7 @@
 //! Prints one JSON object: the wall-clock seconds of every repeat and their median. Writes Φ_t
 //! (or the particles after the last layer) of the last repeat to OUT.npy so that the driver can
 //! check it against the peers. The environment variable `PRECISION=f32` selects the `f32` kernel
-//! (`dae::Precision::F32`; default `f64`).
+//! (`dae::Precision::F32`; default `f64`), and `DEEPTRANSPORT_SIMD` the SIMD path (default: the widest).
 
 #[path = "support/npy.rs"]
 mod npy;
@@ -22,10 +22,11 @@ mod timing;
 
 /// Runs `work` `repeats` times; prints the timings as JSON and writes the last result.
 fn time(repeats: usize, out: &str, precision: Precision, mut work: impl FnMut() -> Array2<f64>) {
+    let simd = timing::simd_path_from_env();
     let t = timing::repeat(repeats, 1, &mut work);
     write(out, &t.last);
     println!(
-        "{{\"times\": {:?}, \"median\": {}, \"threads\": {}, \"precision\": \"{precision}\"}}",
+        "{{\"times\": {:?}, \"median\": {}, \"threads\": {}, \"precision\": \"{precision}\", \"simd\": \"{simd}\"}}",
         t.times,
         t.median,
         rayon::current_num_threads()

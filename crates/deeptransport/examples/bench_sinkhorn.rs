@@ -6,7 +6,8 @@
 //! cargo run --release --example bench_sinkhorn -- synthetic N EPS TOL REPEATS [SCALING]
 //! ```
 //! Environment: `LEVEL_TOL` (default 1e-4), `OVERRELAX=0` (disable adaptive over-relaxation) and
-//! `KERNEL_CACHE_BYTES` (0: always stream) override the options of the same name. `synthetic N` draws two standardised 2-D clouds of `N` points (a Gaussian and a two-component
+//! `KERNEL_CACHE_BYTES` (0: always stream) override the options of the same name; `DEEPTRANSPORT_SIMD`
+//! forces a SIMD path. `synthetic N` draws two standardised 2-D clouds of `N` points (a Gaussian and a two-component
 //! mixture, each centred and scaled to unit variance per coordinate) from a fixed seed. Prints one
 //! JSON object: the wall-clock seconds of every repeat, their median, the sweeps, the recomputed
 //! `ℓ₁` marginal error, the cost `⟨P, C⟩`, the dual objective and the thread count.
@@ -68,13 +69,14 @@ fn main() {
         ..SinkhornOptions::default()
     };
     let repeats: usize = args[5].parse().expect("REPEATS");
+    let simd = timing::simd_path_from_env();
     let t = timing::repeat(repeats, 1, || {
         sinkhorn(x.view(), y.view(), None, None, &opts).expect("sinkhorn")
     });
     let r = &t.last;
     println!(
         "{{\"times\": {:?}, \"median\": {}, \"iterations\": {}, \"marginal_error\": {:e}, \
-         \"converged\": {}, \"cost\": {}, \"dual\": {}, \"threads\": {}}}",
+         \"converged\": {}, \"cost\": {}, \"dual\": {}, \"threads\": {}, \"simd\": \"{simd}\"}}",
         t.times,
         t.median,
         r.ot.iterations,

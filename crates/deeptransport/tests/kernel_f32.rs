@@ -46,7 +46,7 @@
 use deeptransport::Error;
 use deeptransport::dae::{self, Precision};
 use deeptransport::flow::deep;
-use deeptransport::kernel::{self, PairKernel, SoftmaxMean};
+use deeptransport::kernel::{self, PairKernel, SimdPath, SoftmaxMean};
 use deeptransport::measure::Empirical;
 use deeptransport::noise::Noise;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
@@ -149,8 +149,32 @@ fn check_against_f64(
 ) -> Result<(), TestCaseError> {
     let kernel = PairKernel::Gaussian { inv_two_t: 0.5 / t };
     let wide = kernel::softmax_mean(q, data, log_w, kernel, &|_| {});
-    let narrow = kernel::softmax_mean_f32(q, data, log_w, kernel, &|_| {})?;
     let b = bounds(q, data, log_w, t);
+    for path in f32_paths() {
+        let narrow = kernel::with_simd_path(path, || {
+            kernel::softmax_mean_f32(q, data, log_w, kernel, &|_| {})
+        })??;
+        check_one(path, &wide, &narrow, &b, t)?;
+    }
+    Ok(())
+}
+
+/// The SIMD paths that run the `f32` loop on this CPU (all it supports but `scalar`).
+fn f32_paths() -> Vec<SimdPath> {
+    SimdPath::supported()
+        .into_iter()
+        .filter(|&p| p != SimdPath::Scalar)
+        .collect()
+}
+
+/// Checks one path's `f32` result against `f64` and the bounds of every query.
+fn check_one(
+    path: SimdPath,
+    wide: &SoftmaxMean,
+    narrow: &SoftmaxMean,
+    b: &[(f64, f64)],
+    t: f64,
+) -> Result<(), TestCaseError> {
     let (mut worst_phi, mut worst_lse) = (0.0f64, 0.0f64);
     for (j, &(phi_bound, lse_bound)) in b.iter().enumerate() {
         let err = (&narrow.mean.row(j) - &wide.mean.row(j))
@@ -158,14 +182,14 @@ fn check_against_f64(
             .fold(0.0f64, |m, v| m.max(v.abs()));
         prop_assert!(
             err <= phi_bound,
-            "query {j}: |Φ_f32 − Φ_f64| = {err:e} > bound {phi_bound:e} (t = {t})"
+            "{path}: query {j}: |Φ_f32 − Φ_f64| = {err:e} > bound {phi_bound:e} (t = {t})"
         );
         let (l32, l64) = (narrow.log_normalizer[j], wide.log_normalizer[j]);
         let lerr = (l32 - l64).abs();
         let ltol = lse_bound + 1e-9 * (1.0 + l64.abs());
         prop_assert!(
             lerr <= ltol,
-            "query {j}: |log Z_f32 − log Z_f64| = {lerr:e} > bound {ltol:e}"
+            "{path}: query {j}: |log Z_f32 − log Z_f64| = {lerr:e} > bound {ltol:e}"
         );
         worst_phi = worst_phi.max(err / phi_bound);
         worst_lse = worst_lse.max(lerr / ltol);
@@ -246,12 +270,13 @@ proptest! {
         let log_w: Option<Array1<f64>> =
             weighted.then(|| Array1::from_shape_fn(n, |_| rng.random_range(-3.0..0.0)));
         let kernel = PairKernel::Gaussian { inv_two_t: 0.5 / 0.3 };
-        let run = |threads: usize| -> Result<SoftmaxMean, TestCaseError> {
+        let run = |path: SimdPath, threads: usize| -> Result<SoftmaxMean, TestCaseError> {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
                 .build()
                 .map_err(|e| TestCaseError::fail(e.to_string()))?;
-            Ok(pool.install(|| {
+            // The path is forced on the pool's thread, where the kernel starts.
+            Ok(pool.install(|| kernel::with_simd_path(path, || {
                 kernel::softmax_mean_f32(
                     q.view(),
                     data.view(),
@@ -259,15 +284,18 @@ proptest! {
                     kernel,
                     &|_| {},
                 )
-            })?)
+            }))??)
         };
         let bits = |r: &SoftmaxMean| -> Vec<u64> {
             r.mean.iter().chain(r.log_normalizer.iter()).map(|v| v.to_bits()).collect()
         };
-        let one = run(1)?;
-        prop_assert!(one.mean.iter().all(|v| v.is_finite()));
-        for threads in [2, 7] {
-            prop_assert!(bits(&one) == bits(&run(threads)?), "{threads} threads differ from 1");
+        for path in f32_paths() {
+            let one = run(path, 1)?;
+            prop_assert!(one.mean.iter().all(|v| v.is_finite()));
+            for threads in [2, 7] {
+                prop_assert!(bits(&one) == bits(&run(path, threads)?),
+                    "{path}: {threads} threads differ from 1");
+            }
         }
     }
 }
@@ -280,22 +308,34 @@ fn f32_single_far_atom_is_exact() {
     let data = ndarray::array![[0.25, -1.5]];
     let q = ndarray::array![[1000.25, 998.5], [0.25, -1.5]];
     let t = 1.0;
-    let r = kernel::softmax_mean_f32(
-        q.view(),
-        data.view(),
-        None,
-        PairKernel::Gaussian { inv_two_t: 0.5 / t },
-        &|_| {},
-    )
-    .unwrap();
-    assert_eq!(r.mean, ndarray::array![[0.25, -1.5], [0.25, -1.5]]);
-    let want = -(1000.0f64.powi(2) * 2.0) / (2.0 * t);
-    assert!((r.log_normalizer[0] - want).abs() <= 6.0 * U * want.abs());
-    assert_eq!(r.log_normalizer[1], 0.0);
+    for path in f32_paths() {
+        let r = kernel::with_simd_path(path, || {
+            kernel::softmax_mean_f32(
+                q.view(),
+                data.view(),
+                None,
+                PairKernel::Gaussian { inv_two_t: 0.5 / t },
+                &|_| {},
+            )
+        })
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            r.mean,
+            ndarray::array![[0.25, -1.5], [0.25, -1.5]],
+            "{path}"
+        );
+        let want = -(1000.0f64.powi(2) * 2.0) / (2.0 * t);
+        assert!(
+            (r.log_normalizer[0] - want).abs() <= 6.0 * U * want.abs(),
+            "{path}"
+        );
+        assert_eq!(r.log_normalizer[1], 0.0, "{path}");
+    }
 }
 
 /// What the `f32` path does not serve is an `Error::Unsupported` that says what (non-Gaussian
-/// noise, `d > 3`, costs that overflow `f32`), not a silent fallback; mismatched or empty input
+/// noise, `d > 3`, costs that overflow `f32`, the scalar SIMD path), not a silent fallback; mismatched or empty input
 /// is the usual error.
 #[test]
 fn f32_refuses_what_it_does_not_serve() {
@@ -330,6 +370,13 @@ fn f32_refuses_what_it_does_not_serve() {
         kernel::softmax_mean_f32(x2.view(), empty.view(), None, gauss, &|_| {}),
         Err(Error::Empty { .. })
     ));
+    unsupported(
+        kernel::with_simd_path(SimdPath::Scalar, || {
+            kernel::softmax_mean_f32(x2.view(), x2.view(), None, gauss, &|_| {})
+        })
+        .unwrap(),
+        "scalar",
+    );
 
     let mu = Empirical::new(x2.clone()).unwrap();
     match dae::empirical_with(&mu, Noise::Laplace, 0.5, x2.view(), Precision::F32, &|_| {}) {

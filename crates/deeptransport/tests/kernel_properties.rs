@@ -9,9 +9,13 @@
 //! `δℓ` of the log-weights moves the softmax mean by at most `2·diam·max|δℓ|`; and summing `n`
 //! terms in a different order costs `n·ε` relative. Set `DEEPTRANSPORT_TEST_REPORT=1` to print
 //! every observed error next to its tolerance.
+//!
+//! The tests that compare against a reference, the thread-count test and the extreme-`t` test
+//! run on every SIMD path this CPU supports ([`SimdPath::supported`]: AVX-512, AVX2, portable,
+//! scalar), forced with [`kernel::with_simd_path`], each against the same tolerance.
 
 use deeptransport::dae;
-use deeptransport::kernel::{self, GEMM_MIN_DIM, PairKernel, SoftmaxMean};
+use deeptransport::kernel::{self, GEMM_MIN_DIM, PairKernel, SimdPath, SoftmaxMean};
 use deeptransport::measure::Empirical;
 use deeptransport::noise::Noise;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, s};
@@ -124,7 +128,13 @@ struct RoundingModel {
 }
 
 impl RoundingModel {
+    /// The model on the default SIMD path.
     fn new(noise: Noise, t: f64, d: usize, diam: f64) -> Self {
+        Self::on(SimdPath::widest(), noise, t, d, diam)
+    }
+
+    /// The model on `path` (whose GEMM crossover decides where the cancellation term applies).
+    fn on(path: SimdPath, noise: Noise, t: f64, d: usize, diam: f64) -> Self {
         let (grad, slope) = match noise {
             Noise::Gaussian => (diam / t, 0.5 / t),
             Noise::Laplace => ((d as f64).sqrt() / Noise::laplace_scale(t), 0.0),
@@ -135,7 +145,8 @@ impl RoundingModel {
                 (h / a.sqrt(), h / a)
             }
         };
-        let gemm = d >= GEMM_MIN_DIM && matches!(noise, Noise::Gaussian | Noise::Student { .. });
+        let gemm = d >= kernel::gemm_min_dim(path)
+            && matches!(noise, Noise::Gaussian | Noise::Student { .. });
         RoundingModel {
             grad,
             slope: if gemm { slope } else { 0.0 },
@@ -261,9 +272,11 @@ proptest! {
         let log_w: Option<Array1<f64>> =
             weighted.then(|| Array1::from_shape_fn(n, |_| rng.random_range(-3.0..0.0)));
         let kernel = noise.pair_kernel(t, d);
-        let run = |threads: usize| -> Result<SoftmaxMean, rayon::ThreadPoolBuildError> {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
-            Ok(pool.install(|| {
+        let run = |path: SimdPath, threads: usize| -> Result<SoftmaxMean, TestCaseError> {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            // The path is forced on the pool's thread, where the kernel starts.
+            let r = pool.install(|| kernel::with_simd_path(path, || {
                 kernel::softmax_mean(
                     queries.view(),
                     data.view(),
@@ -271,16 +284,20 @@ proptest! {
                     kernel,
                     &|_| {},
                 )
-            }))
+            }))?;
+            Ok(r)
         };
         let bits = |r: &SoftmaxMean| -> Vec<u64> {
             r.mean.iter().chain(r.log_normalizer.iter()).map(|v| v.to_bits()).collect()
         };
-        let one = run(1)?;
-        prop_assert!(one.mean.iter().all(|v| v.is_finite()));
-        for threads in [2, 7] {
-            let other = run(threads)?;
-            prop_assert!(bits(&one) == bits(&other), "{threads} threads differ from 1 (d = {d})");
+        for path in SimdPath::supported() {
+            let one = run(path, 1)?;
+            prop_assert!(one.mean.iter().all(|v| v.is_finite()));
+            for threads in [2, 7] {
+                let other = run(path, threads)?;
+                prop_assert!(bits(&one) == bits(&other),
+                    "{path}: {threads} threads differ from 1 (d = {d})");
+            }
         }
     }
 
@@ -311,18 +328,23 @@ proptest! {
         } else {
             Empirical::new(data.clone())?
         };
-        let r = dae::empirical_reduction(&mu, noise, t, queries.view(), &|_| {})?;
-        prop_assert!(r.log_normalizer.iter().all(|v| v.is_finite()), "log Z {:?}", r.log_normalizer);
-        let phi = dae::empirical(&mu, noise, t, queries.view(), &|_| {})?;
-        // Φ is Σp_i x_i / Σp_i: summation rounding is ≤ (n + d)ε relative to max|x|.
-        let slack = 4.0 * (n + d) as f64 * EPS * (1.0 + max_abs(data.view()));
-        for k in 0..d {
-            let col = data.column(k);
-            let lo = col.fold(f64::INFINITY, |a, &v| a.min(v)) - slack;
-            let hi = col.fold(f64::NEG_INFINITY, |a, &v| a.max(v)) + slack;
-            for (j, &v) in phi.column(k).iter().enumerate() {
-                prop_assert!(v.is_finite() && lo <= v && v <= hi,
-                    "query {j} coordinate {k}: {v} outside [{lo}, {hi}] at t = {t:e}");
+        for path in SimdPath::supported() {
+            let r = kernel::with_simd_path(path, || {
+                dae::empirical_reduction(&mu, noise, t, queries.view(), &|_| {})
+            })??;
+            prop_assert!(r.log_normalizer.iter().all(|v| v.is_finite()), "{path}: log Z {:?}",
+                r.log_normalizer);
+            let phi = r.mean;
+            // Φ is Σp_i x_i / Σp_i: summation rounding is ≤ (n + d)ε relative to max|x|.
+            let slack = 4.0 * (n + d) as f64 * EPS * (1.0 + max_abs(data.view()));
+            for k in 0..d {
+                let col = data.column(k);
+                let lo = col.fold(f64::INFINITY, |a, &v| a.min(v)) - slack;
+                let hi = col.fold(f64::NEG_INFINITY, |a, &v| a.max(v)) + slack;
+                for (j, &v) in phi.column(k).iter().enumerate() {
+                    prop_assert!(v.is_finite() && lo <= v && v <= hi,
+                        "{path}: query {j} coordinate {k}: {v} outside [{lo}, {hi}] at t = {t:e}");
+                }
             }
         }
     }
@@ -353,22 +375,26 @@ proptest! {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let data = uniform_cloud(&mut rng, n, d, 1.5) + offset;
         let queries = near_data_queries(&mut rng, data.view(), m, 1.0);
-        let (got, want) = kernel_and_reference(&mut rng, queries.view(), data.view(), weighted, 0.1,
+        let (all, want) = kernel_and_reference(&mut rng, queries.view(), data.view(), weighted, 0.1,
             noise.pair_kernel(t, d));
         let scale = 1.0 + diameter(data.view(), queries.view());
-        within("gemm/direct vs reference: mean",
-            max_abs_diff(got.mean.view(), want.mean.view()), 1e-10 * scale)?;
-        let lz = got.log_normalizer.iter().zip(&want.log_normalizer)
-            .fold(0.0f64, |a, (x, y)| a.max((x - y).abs() / (1.0 + y.abs())));
-        within("gemm/direct vs reference: log Z", lz, 1e-10)?;
+        for (path, got) in all {
+            within(&format!("{path}: gemm/direct vs reference: mean"),
+                max_abs_diff(got.mean.view(), want.mean.view()), 1e-10 * scale)?;
+            let lz = got.log_normalizer.iter().zip(&want.log_normalizer)
+                .fold(0.0f64, |a, (x, y)| a.max((x - y).abs() / (1.0 + y.abs())));
+            within(&format!("{path}: gemm/direct vs reference: log Z"), lz, 1e-10)?;
+        }
     }
 
-    /// The low-dimensional path (d ≤ 8: register-tiled with one running max per lane on CPUs with
-    /// AVX-512 or AVX2, chunked elsewhere) agrees with the plain two-pass scalar reference for
-    /// all four families, with sizes that leave partial tiles (m mod 4 ≠ 0) and several data
-    /// chunks (n > 2048). Tolerance: [`RoundingModel::bound`] with coordinates of size `2R` (the
-    /// reference subtracts raw coordinates, the kernel centred ones), `n` terms; `log Z` to
-    /// `4(n + d)ε(1 + |log Z|)` plus the same `δℓ`.
+    /// The low-dimensional loops (d ≤ 8: register-tiled with one running max per lane on the
+    /// AVX-512, AVX2 and portable paths, chunked on the scalar path and for Student noise, GEMM
+    /// from d = 4 on the portable path) agree with the plain two-pass scalar reference for all
+    /// four families, on every SIMD path, with sizes that leave partial tiles (m mod 4 ≠ 0) and
+    /// several data chunks (n > 2048). Tolerance: [`RoundingModel::bound`] with coordinates of
+    /// size `2R` (the reference subtracts raw coordinates, the kernel centred ones), `n` terms;
+    /// `log Z` to `4(n + d)ε(1 + |log Z|)` plus the same `δℓ` (with the GEMM cancellation
+    /// `slope·16d²εR²` where the path takes GEMM).
     #[test]
     fn low_dimension_kernel_matches_two_pass_scalar_reference(
         noise in any_noise(),
@@ -383,17 +409,20 @@ proptest! {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let data = uniform_cloud(&mut rng, n, d, 2.0);
         let queries = near_data_queries(&mut rng, data.view(), m, 0.5 * Noise::uniform_half_width(t));
-        let (got, want) = kernel_and_reference(&mut rng, queries.view(), data.view(), weighted, 0.01,
+        let (all, want) = kernel_and_reference(&mut rng, queries.view(), data.view(), weighted, 0.01,
             noise.pair_kernel(t, d));
         let r = max_abs(data.view()).max(max_abs(queries.view()));
         let diam = diameter(data.view(), queries.view());
-        let model = RoundingModel::new(noise, t, d, diam);
-        within("low-d vs reference: mean", max_abs_diff(got.mean.view(), want.mean.view()),
-            model.bound(2.0 * r, 2.0 * r, n))?;
-        let dl = model.grad * 4.0 * EPS * r * (d as f64).sqrt();
-        for (x, y) in got.log_normalizer.iter().zip(&want.log_normalizer) {
-            within("low-d vs reference: log Z", (x - y).abs(),
-                4.0 * (n + d) as f64 * EPS * (1.0 + y.abs()) + 4.0 * dl)?;
+        for (path, got) in all {
+            let model = RoundingModel::on(path, noise, t, d, diam);
+            within(&format!("{path}: low-d vs reference: mean"),
+                max_abs_diff(got.mean.view(), want.mean.view()), model.bound(2.0 * r, 2.0 * r, n))?;
+            let dl = model.grad * 4.0 * EPS * r * (d as f64).sqrt()
+                + model.slope * 16.0 * (d * d) as f64 * EPS * r * r;
+            for (x, y) in got.log_normalizer.iter().zip(&want.log_normalizer) {
+                within(&format!("{path}: low-d vs reference: log Z"), (x - y).abs(),
+                    4.0 * (n + d) as f64 * EPS * (1.0 + y.abs()) + 4.0 * dl)?;
+            }
         }
     }
 
@@ -431,8 +460,9 @@ proptest! {
     }
 }
 
-/// The kernel's result and the scalar reference's on the same inputs, with uniform weights or
-/// normalised weights drawn from `[w_min, 1)` (passed to the kernel as `log w`).
+/// The kernel's result on every SIMD path this CPU supports and the scalar reference's, on the
+/// same inputs, with uniform weights or normalised weights drawn from `[w_min, 1)` (passed to the
+/// kernel as `log w`).
 fn kernel_and_reference(
     rng: &mut ChaCha8Rng,
     queries: ArrayView2<f64>,
@@ -440,7 +470,7 @@ fn kernel_and_reference(
     weighted: bool,
     w_min: f64,
     kernel: PairKernel,
-) -> (SoftmaxMean, SoftmaxMean) {
+) -> (Vec<(SimdPath, SoftmaxMean)>, SoftmaxMean) {
     let n = data.nrows();
     let log_w = if weighted {
         let w = Array1::from_shape_fn(n, |_| rng.random_range(w_min..1.0));
@@ -449,15 +479,24 @@ fn kernel_and_reference(
     } else {
         Array1::from_elem(n, -(n as f64).ln())
     };
-    let got = kernel::softmax_mean(
-        queries,
-        data,
-        weighted.then_some(log_w.view()),
-        kernel,
-        &|_| {},
-    );
+    let all = SimdPath::supported()
+        .into_iter()
+        .map(|path| {
+            let got = kernel::with_simd_path(path, || {
+                kernel::softmax_mean(
+                    queries,
+                    data,
+                    weighted.then_some(log_w.view()),
+                    kernel,
+                    &|_| {},
+                )
+            })
+            .expect("a supported path");
+            (path, got)
+        })
+        .collect();
     (
-        got,
+        all,
         reference_softmax_mean(queries, data, log_w.view(), kernel),
     )
 }

@@ -10,6 +10,7 @@
 
 use deeptransport::Error;
 use deeptransport::kernel::lse::{Cloud, lse_with_mean_cost, softmin};
+use deeptransport::kernel::{SimdPath, with_simd_path};
 use deeptransport::wasserstein::Plan;
 use deeptransport::wasserstein::sinkhorn::{
     SinkhornOptions, entropic_plan, sinkhorn, sinkhorn_divergence, sinkhorn_symmetric,
@@ -377,8 +378,8 @@ proptest! {
 }
 
 /// The kernel's softmin against a plain `f64` log-sum-exp (max-shifted, `f64::exp`), with zero
-/// weights (`h = −∞`) and a size that is not a multiple of the lanes or chunk: relative error
-/// `≤ 10⁻¹³` (the SIMD exp is within 2 ulp, sums of ≤ 600 terms).
+/// weights (`h = −∞`) and a size that is not a multiple of the lanes or chunk, on every SIMD path:
+/// relative error `≤ 10⁻¹³` (the SIMD exp is within 2 ulp, sums of ≤ 600 terms).
 #[test]
 fn kernel_softmin_matches_naive_log_sum_exp() {
     let mut rng = ChaCha8Rng::seed_from_u64(5);
@@ -394,25 +395,31 @@ fn kernel_softmin_matches_naive_log_sum_exp() {
         })
         .collect();
     let c = cost_matrix(x.view(), y.view());
-    for eps in [1e-4, 0.05, 3.0] {
+    for (path, eps) in SimdPath::supported()
+        .into_iter()
+        .flat_map(|p| [(p, 1e-4), (p, 0.05), (p, 3.0)])
+    {
         let mut out = vec![0.0; 45];
-        softmin(
-            &Cloud::new(x.view()),
-            &Cloud::new(y.view()),
-            &h,
-            eps,
-            &mut out,
-        );
         let mut lse = vec![0.0; 45];
         let mut mc = vec![0.0; 45];
-        lse_with_mean_cost(
-            &Cloud::new(x.view()),
-            &Cloud::new(y.view()),
-            &h,
-            eps,
-            &mut lse,
-            &mut mc,
-        );
+        with_simd_path(path, || {
+            softmin(
+                &Cloud::new(x.view()),
+                &Cloud::new(y.view()),
+                &h,
+                eps,
+                &mut out,
+            );
+            lse_with_mean_cost(
+                &Cloud::new(x.view()),
+                &Cloud::new(y.view()),
+                &h,
+                eps,
+                &mut lse,
+                &mut mc,
+            );
+        })
+        .unwrap();
         for i in 0..45 {
             let e: Vec<f64> = (0..601).map(|j| h[j] - c[[i, j]] / eps).collect();
             let m = e.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
@@ -425,9 +432,12 @@ fn kernel_softmin_matches_naive_log_sum_exp() {
                 .sum::<f64>()
                 / s;
             let scale = want.abs().max(1.0);
-            assert!((lse[i] - want).abs() < 1e-13 * scale, "eps {eps} row {i}");
-            assert!((out[i] + eps * want).abs() < 1e-13 * scale * eps);
-            assert!((mc[i] - mean).abs() < 1e-12 * mean.max(1.0));
+            assert!(
+                (lse[i] - want).abs() < 1e-13 * scale,
+                "{path}: eps {eps} row {i}"
+            );
+            assert!((out[i] + eps * want).abs() < 1e-13 * scale * eps, "{path}");
+            assert!((mc[i] - mean).abs() < 1e-12 * mean.max(1.0), "{path}");
         }
     }
 }

@@ -133,6 +133,7 @@ pub fn run(a: Args) -> Result<()> {
             "t": t,
             "noise": noise.to_string(),
             "precision": precision.to_string(),
+            "simd": crate::simd_name(),
             "mean_displacement": mean_displacement,
             "measure": match measure { Measure::Empirical(_) => "empirical", Measure::Gaussian(_) => "gaussian", Measure::Mixture(_) => "mixture" },
             "out": a.out.display().to_string(),

@@ -205,6 +205,7 @@ pub fn run(a: Args) -> Result<()> {
             "times": traj.times(),
             "noise": noise.to_string(),
             "precision": precision.to_string(),
+            "simd": crate::simd_name(),
             "method": method,
             "mean_displacement": mean_displacement,
             "out": a.out.display().to_string(),

@@ -287,6 +287,7 @@ pub fn run(a: Args) -> Result<()> {
             },
             "bandwidth": a.bandwidth.filter(|_| a.data.is_some()),
             "method": method,
+            "simd": crate::simd_name(),
             "rtol": opts.rtol,
             "atol": opts.atol,
             "error_norm": match a.error_norm { NormArg::Rms => "rms", NormArg::Max => "max" },

@@ -187,6 +187,7 @@ pub fn run(a: Args) -> Result<()> {
 
     let mut summary = serde_json::Map::new();
     summary.insert("method".into(), a.method.name().into());
+    summary.insert("simd".into(), crate::simd_name().into());
     summary.insert("n".into(), n.into());
     summary.insert("m".into(), m.into());
     summary.insert("dim".into(), d.into());

@@ -3,7 +3,25 @@
 // Not every example reads every field.
 #![allow(dead_code)]
 
+use deeptransport::kernel::{SimdPath, set_simd_path};
 use std::time::Instant;
+
+/// Forces the SIMD path named by `DEEPTRANSPORT_SIMD` (as the command-line tool does; the widest
+/// the CPU has when unset) and returns the path the kernel will run. Exits with a message for an
+/// unknown name or a path this CPU lacks.
+pub fn simd_path_from_env() -> SimdPath {
+    match SimdPath::from_env() {
+        Ok(Some(p)) => {
+            set_simd_path(p).expect("supported: checked by from_env");
+            p
+        }
+        Ok(None) => SimdPath::widest(),
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    }
+}
 
 /// The wall-clock seconds of every repeat, their minimum and median, and the last result.
 pub struct Timings<T> {

@@ -15,14 +15,14 @@
 //! the `n × m` cost matrix nor `exp(−C/ε)` is ever formed: `ε = 10⁻⁴` on unit-scale data, where
 //! `exp(−C/ε)` underflows to 0 for almost every pair, is as accurate as `ε = 1`.
 //!
-//! **Layout and vectorisation**: for `d ≤ 8` on a CPU with AVX-512 or AVX2 + FMA the rows go
-//! through the parent's register-tiled path (`tiled`: four rows at a time, one running max per
-//! lane, explicit vectors). Otherwise, as in the parent module's chunked direct path: the data are
+//! **Layout and vectorisation**: for `d ≤ 8` the rows go through the parent's register-tiled loop
+//! (`tiled`: four rows at a time, one running max per lane) on every SIMD path but `scalar`.
+//! Otherwise, as in the parent module's chunked direct path: the data are
 //! stored coordinate-major and padded to a multiple of [`LANES`] with atoms of log-weight `−∞`
 //! (they add exactly `+0`); sums are kept in `LANES` interleaved partial sums and folded in a fixed
 //! order; the exponentials are the branch-free [`exp_nonpositive`], so the pair loop vectorises,
-//! compiled for AVX-512, AVX2+FMA and the baseline with the widest one chosen at run time (the
-//! parent's `widest!`). Both are bit-identical for any thread count; the two paths differ from each
+//! compiled for AVX-512, AVX2+FMA and the baseline, the one of the SIMD path chosen at run time
+//! (the parent's `widest!`). Both are bit-identical for any thread count; the two paths differ from each
 //! other in the last bits (fused multiply-adds, a different exponential).
 //!
 //! [`GibbsKernel`] is the cached alternative for problems whose `n × m` kernel fits in memory: the
@@ -37,7 +37,7 @@
 //! the absolute error of `L_i` is `≈ m·u` plus the rounding of the exponent arguments,
 //! `≈ u·(|h_j| + C_ij/ε)`.
 
-use super::exp_nonpositive;
+use super::{SimdPath, exp_nonpositive, simd_path};
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
@@ -128,11 +128,12 @@ pub fn softmin(x: &Cloud, y: &Cloud, h: &[f64], eps: f64, out: &mut [f64]) {
     check_shapes(x, y, h, out.len());
     let h = y.pad(h);
     let inv_eps = 1.0 / eps;
+    let path = simd_path();
     out.par_chunks_mut(ROW_BLOCK)
         .enumerate()
         .for_each(|(b, out_b)| {
             let mut none: [f64; 0] = [];
-            rows::<false>(x, b * ROW_BLOCK, y, &h, inv_eps, out_b, &mut none);
+            rows::<false>(path, x, b * ROW_BLOCK, y, &h, inv_eps, out_b, &mut none);
             for v in out_b.iter_mut() {
                 *v *= -eps;
             }
@@ -159,11 +160,12 @@ pub fn lse_with_mean_cost(
     assert_eq!(mean_cost.len(), x.n, "lse: one mean cost per query");
     let h = y.pad(h);
     let inv_eps = 1.0 / eps;
+    let path = simd_path();
     lse.par_chunks_mut(ROW_BLOCK)
         .zip(mean_cost.par_chunks_mut(ROW_BLOCK))
         .enumerate()
         .for_each(|(b, (lse_b, cost_b))| {
-            rows::<true>(x, b * ROW_BLOCK, y, &h, inv_eps, lse_b, cost_b);
+            rows::<true>(path, x, b * ROW_BLOCK, y, &h, inv_eps, lse_b, cost_b);
         });
 }
 
@@ -192,8 +194,9 @@ pub fn dense_exp(x: &Cloud, y: &Cloud, u: &[f64], h: &[f64], eps: f64) -> Array2
 }
 
 /// Rows `first..first + lse.len()` of the reduction, written to `lse` (and `mean_cost` when
-/// `COST`), for the widest vector unit available (the parent's `widest!`).
+/// `COST`), on the SIMD path `path` (the tiled loop, else the parent's `widest!`).
 fn rows<const COST: bool>(
+    path: SimdPath,
     x: &Cloud,
     first: usize,
     y: &Cloud,
@@ -215,7 +218,7 @@ fn rows<const COST: bool>(
     } else {
         super::tiled::Output::Nothing
     };
-    if super::tiled::block(&src, queries, kernel, lse, out) {
+    if super::tiled::block(path, &src, queries, kernel, lse, out) {
         if COST {
             // This module's convention for a row without mass: mean cost 0, not NaN.
             for (c, l) in mean_cost.iter_mut().zip(lse.iter()) {
@@ -227,9 +230,9 @@ fn rows<const COST: bool>(
         return;
     }
     if COST {
-        widest!(rows_body::<true>(x: &Cloud, first: usize, y: &Cloud, h: &[f64], inv_eps: f64, lse: &mut [f64], mean_cost: &mut [f64]) -> ())
+        widest!(path, rows_body::<true>(x: &Cloud, first: usize, y: &Cloud, h: &[f64], inv_eps: f64, lse: &mut [f64], mean_cost: &mut [f64]) -> ())
     } else {
-        widest!(rows_body::<false>(x: &Cloud, first: usize, y: &Cloud, h: &[f64], inv_eps: f64, lse: &mut [f64], mean_cost: &mut [f64]) -> ())
+        widest!(path, rows_body::<false>(x: &Cloud, first: usize, y: &Cloud, h: &[f64], inv_eps: f64, lse: &mut [f64], mean_cost: &mut [f64]) -> ())
     }
 }
 
@@ -386,11 +389,13 @@ impl GibbsKernel {
         let g_scaled: Vec<f64> = g0.iter().map(|g| g * inv_eps).collect();
         let mut k = vec![0.0; n * m];
         let mut shift = vec![0.0; n];
+        let path = simd_path();
         k.par_chunks_mut(m.max(1))
             .zip(shift.par_iter_mut())
             .enumerate()
             .for_each(|(i, (row, r))| {
                 gibbs_row(
+                    path,
                     x.point(i),
                     y,
                     &g_scaled,
@@ -417,13 +422,13 @@ impl GibbsKernel {
     pub fn matvec(&self, v: &[f64], out: &mut [f64]) {
         assert_eq!(v.len(), self.m, "gibbs: matvec length");
         assert_eq!(out.len(), self.n, "gibbs: matvec output length");
-        let m = self.m;
+        let (m, path) = (self.m, simd_path());
         out.par_chunks_mut(ROW_BLOCK)
             .enumerate()
             .for_each(|(b, out_b)| {
                 for (t, o) in out_b.iter_mut().enumerate() {
                     let i = b * ROW_BLOCK + t;
-                    *o = dot(&self.k[i * m..(i + 1) * m], v);
+                    *o = dot(path, &self.k[i * m..(i + 1) * m], v);
                 }
             });
     }
@@ -433,11 +438,11 @@ impl GibbsKernel {
     pub fn matvec_t(&self, u: &[f64], out: &mut [f64]) {
         assert_eq!(u.len(), self.n, "gibbs: matvec_t length");
         assert_eq!(out.len(), self.m, "gibbs: matvec_t output length");
-        let m = self.m;
+        let (m, path) = (self.m, simd_path());
         out.par_chunks_mut(COL_BLOCK)
             .enumerate()
             .for_each(|(b, out_b)| {
-                axpy_rows(&self.k, m, b * COL_BLOCK, u, out_b);
+                axpy_rows(path, &self.k, m, b * COL_BLOCK, u, out_b);
             });
     }
 }
@@ -481,6 +486,7 @@ fn gibbs_row_body(
 }
 
 fn gibbs_row(
+    path: SimdPath,
     q: &[f64],
     y: &Cloud,
     g_scaled: &[f64],
@@ -490,15 +496,15 @@ fn gibbs_row(
     row: &mut [f64],
     shift: &mut f64,
 ) {
-    widest!(gibbs_row_body(q: &[f64], y: &Cloud, g_scaled: &[f64], f_scaled: f64, inv_eps: f64, d: usize, row: &mut [f64], shift: &mut f64) -> ())
+    widest!(path, gibbs_row_body(q: &[f64], y: &Cloud, g_scaled: &[f64], f_scaled: f64, inv_eps: f64, d: usize, row: &mut [f64], shift: &mut f64) -> ())
 }
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    widest!(dot_body(a: &[f64], b: &[f64]) -> f64)
+fn dot(path: SimdPath, a: &[f64], b: &[f64]) -> f64 {
+    widest!(path, dot_body(a: &[f64], b: &[f64]) -> f64)
 }
 
-fn axpy_rows(k: &[f64], m: usize, first: usize, u: &[f64], out: &mut [f64]) {
-    widest!(axpy_rows_body(k: &[f64], m: usize, first: usize, u: &[f64], out: &mut [f64]) -> ())
+fn axpy_rows(path: SimdPath, k: &[f64], m: usize, first: usize, u: &[f64], out: &mut [f64]) {
+    widest!(path, axpy_rows_body(k: &[f64], m: usize, first: usize, u: &[f64], out: &mut [f64]) -> ())
 }
 
 /// `Σ_j a_j b_j` with [`LANES`] partial sums folded in a fixed order.

@@ -14,23 +14,29 @@
 //!
 //! **Determinism**: every query is reduced by one thread, over the data in a fixed order with a
 //! fixed lane structure, so the result is bit-identical for any thread count. Across machines the
-//! last bits may differ: the register-tiled path uses fused multiply-adds and its AVX-512 and AVX2
-//! exponentials are different (both within 1 ulp of libm, tested in `simd`).
+//! last bits may differ: the register-tiled loop uses fused multiply-adds where the CPU has them,
+//! and its AVX-512, AVX2 and portable exponentials are different (all within 1 ulp of libm,
+//! tested in `simd` and `portable`).
 //!
-//! **Three paths**: for `d ≤ 8` on a CPU with AVX-512 or AVX2 + FMA, the register-tiled path (`tiled`): cost, exponential
-//! and accumulation fused in registers for four queries at a time (two on AVX2), with one running max per
-//! lane (Gaussian, Laplace and cube noise, and the Sinkhorn log-sum-exps of [`lse`]). Otherwise,
-//! in low dimension, the chunked direct path: the pairwise costs are computed on coordinate-major
-//! data in chunks (vectorised over data points by the compiler, for the widest vector unit
-//! present). For squared-Euclidean costs in dimension ≥ [`GEMM_MIN_DIM`],
+//! **Three loops**: for `d ≤ 8` (except on the `scalar` SIMD path), the register-tiled loop
+//! (`tiled`): cost, exponential and accumulation fused in registers for four queries at a time
+//! (two on AVX2 and on the portable path), with one running max per lane (Gaussian, Laplace and
+//! cube noise, and the Sinkhorn log-sum-exps of [`lse`]), on explicit AVX-512 or AVX2 vectors or
+//! on plain arrays the compiler vectorises (NEON on aarch64). Otherwise, in low dimension, the
+//! chunked direct loop: the pairwise costs are computed on coordinate-major data in chunks
+//! (vectorised over data points by the compiler, for the vector unit of the path). Which
+//! implementation runs is the SIMD path ([`simd_path`]): the widest the CPU has, or one forced by
+//! `DEEPTRANSPORT_SIMD` or [`set_simd_path`]. For squared-Euclidean costs in dimension ≥
+//! [`GEMM_MIN_DIM`],
 //! `|x − y|² = |x|² + |y|² − 2⟨x, y⟩` with the inner products as blocked matrix products (faer's
 //! GEMM), after centring both clouds on the data mean so that the cancellation error
 //! `≈ ε (|x|² + |y|²)` stays at the scale of the data spread.
 
-/// Runs `$body(args)` compiled for AVX-512, AVX2+FMA or the baseline, the widest available
-/// (the same IEEE operations in the same order in every variant: no `mul_add`, no contraction).
+/// Runs `$body(args)` compiled for AVX-512 or AVX2 + FMA as `$path` says, else for the baseline
+/// target (the `portable` and `scalar` paths). Every variant performs the same IEEE operations in
+/// the same order (no `mul_add`, no contraction), so the results are bit-identical whichever runs.
 macro_rules! widest {
-    ($body:ident $(::<$gen:tt>)? ( $($arg:ident : $ty:ty),* ) -> $ret:ty) => {{
+    ($path:expr, $body:ident $(::<$gen:tt>)? ( $($arg:ident : $ty:ty),* ) -> $ret:ty) => {{
         #[cfg(target_arch = "x86_64")]
         {
             #[target_feature(enable = "avx512f,avx2,fma")]
@@ -41,15 +47,19 @@ macro_rules! widest {
             unsafe fn avx2($($arg: $ty),*) -> $ret {
                 $body $(::<$gen>)? ($($arg),*)
             }
-            if std::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the CPU supports AVX-512F (checked just above).
-                return unsafe { avx512($($arg),*) };
-            }
-            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-                // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-                return unsafe { avx2($($arg),*) };
+            match $path {
+                // SAFETY: the CPU supports AVX-512F, AVX2 and FMA (checked by the guard).
+                $crate::kernel::SimdPath::Avx512 if $crate::kernel::simd_path::has_avx512() => {
+                    return unsafe { avx512($($arg),*) };
+                }
+                // SAFETY: the CPU supports AVX2 and FMA (checked by the guard).
+                $crate::kernel::SimdPath::Avx2 if $crate::kernel::simd_path::has_avx2() => {
+                    return unsafe { avx2($($arg),*) };
+                }
+                _ => {}
             }
         }
+        let _ = $path;
         $body $(::<$gen>)? ($($arg),*)
     }};
 }
@@ -57,12 +67,15 @@ macro_rules! widest {
 mod exp;
 pub mod knn;
 pub mod lse;
+mod portable;
 mod simd;
+pub mod simd_path;
 mod single;
 mod tiled;
 
 pub use exp::exp_nonpositive;
-pub use single::{f32_available, softmax_mean_f32};
+pub use simd_path::{SimdPath, set_simd_path, simd_path, with_simd_path};
+pub use single::softmax_mean_f32;
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;
@@ -115,11 +128,27 @@ const GEMM_CHUNK: usize = 256;
 /// Accumulator lanes: sums are kept in 8 interleaved partial sums so that the loops vectorise
 /// on any vector width while the summation order stays fixed (hence bit-identical results).
 const LANES: usize = 8;
-/// From this dimension on, squared-Euclidean costs go through GEMM (see the module docs).
-/// Measured (Φ_t, N = M = 20 000, 2 cores, AVX-512): GEMM 0.40–0.46 s from d = 4 to 16; the tiled
-/// path 0.18 s at d = 4 and 0.30 s at d = 8; the chunked path 1.03 s at d = 12. So d ≤ 8 stays
-/// tiled, and the squared-Euclidean costs above it take GEMM.
+/// From this dimension on, squared-Euclidean costs go through GEMM (see the module docs) on the
+/// AVX-512, AVX2 and scalar paths. Measured (Φ_t, N = M = 20 000, 2 cores, AVX-512): GEMM
+/// 0.40–0.46 s from d = 4 to 16; the tiled loop 0.18 s at d = 4 and 0.30 s at d = 8; the chunked
+/// loop 1.03 s at d = 12. So d ≤ 8 stays tiled, and the squared-Euclidean costs above it take
+/// GEMM. On the AVX2 path the two are level at d = 8 (0.61 s each).
 pub const GEMM_MIN_DIM: usize = 9;
+
+/// The GEMM crossover of the portable path: its tiled loop runs on narrow vectors (two `f64` per
+/// SSE2 or NEON register, four registers per vector), whose accumulators no longer fit the
+/// register file from d = 4 on. Measured with the portable path forced on x86-64 (SSE2), Φ_t
+/// N = M = 20 000: GEMM 0.84 s against the tiled 1.01 s at d = 4, 0.92 against 1.29 s at d = 8.
+pub const GEMM_MIN_DIM_PORTABLE: usize = 4;
+
+/// The dimension from which squared-Euclidean costs take GEMM on `path` ([`GEMM_MIN_DIM`],
+/// [`GEMM_MIN_DIM_PORTABLE`]).
+pub fn gemm_min_dim(path: SimdPath) -> usize {
+    match path {
+        SimdPath::Portable => GEMM_MIN_DIM_PORTABLE,
+        _ => GEMM_MIN_DIM,
+    }
+}
 
 /// The result of [`softmax_mean`]: one log-normaliser and one weighted mean per query.
 #[derive(Debug, Clone)]
@@ -150,9 +179,10 @@ pub fn softmax_mean(
         "kernel: query and data dimensions differ"
     );
     assert!(data.nrows() > 0, "kernel: no data");
+    let path = simd_path();
     let centre = data.mean_axis(Axis(0)).expect("non-empty");
     let prepared = Prepared::new(data, log_weights, &centre);
-    let use_gemm = d >= GEMM_MIN_DIM && kernel.is_squared_euclidean();
+    let use_gemm = d >= gemm_min_dim(path) && kernel.is_squared_euclidean();
     let block = if use_gemm {
         GEMM_QUERY_BLOCK
     } else {
@@ -163,6 +193,7 @@ pub fn softmax_mean(
         match kernel {
             _ if !use_gemm
                 && tiled::block(
+                    path,
                     &prepared.source(),
                     q.as_slice().expect("owned, standard layout"),
                     kernel,
@@ -172,9 +203,17 @@ pub fn softmax_mean(
             PairKernel::Gaussian { inv_two_t } => {
                 let lw = move |c: f64| -c * inv_two_t;
                 if use_gemm {
-                    gemm_block(&prepared, q.view(), lw, lse_b, mean_b)
+                    gemm_block(path, &prepared, q.view(), lw, lse_b, mean_b)
                 } else {
-                    direct_block(&prepared, q.view(), |a, z| a + z * z, lw, lse_b, mean_b)
+                    direct_block(
+                        path,
+                        &prepared,
+                        q.view(),
+                        |a, z| a + z * z,
+                        lw,
+                        lse_b,
+                        mean_b,
+                    )
                 }
             }
             PairKernel::Student {
@@ -183,12 +222,21 @@ pub fn softmax_mean(
             } => {
                 let lw = move |c: f64| -half_nu_plus_d * (c * inv_nu_s2).ln_1p();
                 if use_gemm {
-                    gemm_block(&prepared, q.view(), lw, lse_b, mean_b)
+                    gemm_block(path, &prepared, q.view(), lw, lse_b, mean_b)
                 } else {
-                    direct_block(&prepared, q.view(), |a, z| a + z * z, lw, lse_b, mean_b)
+                    direct_block(
+                        path,
+                        &prepared,
+                        q.view(),
+                        |a, z| a + z * z,
+                        lw,
+                        lse_b,
+                        mean_b,
+                    )
                 }
             }
             PairKernel::Laplace { inv_b } => direct_block(
+                path,
                 &prepared,
                 q.view(),
                 |a, z| a + z.abs(),
@@ -197,6 +245,7 @@ pub fn softmax_mean(
                 mean_b,
             ),
             PairKernel::Cube { half_width } => direct_block(
+                path,
                 &prepared,
                 q.view(),
                 |a, z| a.max(z.abs()),
@@ -549,14 +598,14 @@ fn gemm_block_body(
 }
 
 /// Runtime CPU dispatch: the same generic body compiled for AVX-512, AVX2 and the baseline, the
-/// widest one the CPU has chosen at run time, so that one ordinary build uses the whole vector
-/// width. The bodies never call `mul_add` and the compiler does not contract `a * b + c`, so every
-/// variant performs the same IEEE operations in the same order: results are bit-identical
-/// whichever variant runs.
+/// one `path` names run (the baseline for the `portable` and `scalar` paths), so that one ordinary
+/// build uses the whole vector width. The bodies never call `mul_add` and the compiler does not
+/// contract `a * b + c`, so every variant performs the same IEEE operations in the same order:
+/// results are bit-identical whichever variant runs.
 macro_rules! dispatch {
     ($(#[$doc:meta])* $name:ident => $body:ident ( $($arg:ident : $ty:ty),* ) $(, $gen:ident : $bound:path)*) => {
         $(#[$doc])*
-        fn $name<$($gen: $bound + Copy),*>($($arg: $ty),*) {
+        fn $name<$($gen: $bound + Copy),*>(path: SimdPath, $($arg: $ty),*) {
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx512f,avx2,fma")]
@@ -567,22 +616,24 @@ macro_rules! dispatch {
                 unsafe fn avx2<$($gen: $bound + Copy),*>($($arg: $ty),*) {
                     $body($($arg),*)
                 }
-                if std::is_x86_feature_detected!("avx512f") {
-                    // SAFETY: the CPU supports AVX-512F (checked just above).
-                    return unsafe { avx512($($arg),*) };
-                }
-                if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-                    // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-                    return unsafe { avx2($($arg),*) };
+                match path {
+                    // SAFETY: the CPU supports AVX-512F, AVX2 and FMA (checked by the guard).
+                    SimdPath::Avx512 if simd_path::has_avx512() => {
+                        return unsafe { avx512($($arg),*) };
+                    }
+                    // SAFETY: the CPU supports AVX2 and FMA (checked by the guard).
+                    SimdPath::Avx2 if simd_path::has_avx2() => return unsafe { avx2($($arg),*) },
+                    _ => {}
                 }
             }
+            let _ = path;
             $body($($arg),*)
         }
     };
 }
 
 dispatch!(
-    /// [`direct_block_body`] for the widest vector unit available.
+    /// [`direct_block_body`] for the vector unit of the path.
     direct_block => direct_block_body(
         p: &Prepared,
         queries: ArrayView2<f64>,
@@ -596,7 +647,7 @@ dispatch!(
 );
 
 dispatch!(
-    /// [`gemm_block_body`] for the widest vector unit available (the GEMM itself dispatches too).
+    /// [`gemm_block_body`] for the vector unit of the path (faer's GEMM dispatches by itself).
     gemm_block => gemm_block_body(
         p: &Prepared,
         q: ArrayView2<f64>,

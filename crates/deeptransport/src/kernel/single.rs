@@ -3,7 +3,10 @@
 //! AVX-512 register (two `ymm` on AVX2) and a shorter exponential, folded into `f64` after every
 //! chunk of data so that the rounding error does not grow with `N`.
 
-use super::{PairKernel, QUERY_BLOCK, SoftmaxMean, box_diameter_squared, by_query_blocks, tiled};
+use super::{
+    PairKernel, QUERY_BLOCK, SimdPath, SoftmaxMean, box_diameter_squared, by_query_blocks,
+    simd_path, tiled,
+};
 use crate::error::{Error, Result};
 use ndarray::{ArrayView1, ArrayView2, Axis};
 
@@ -13,17 +16,6 @@ const MAX_SCALED_DIAMETER: f64 = 1e30;
 
 /// The largest dimension offered in `f32`: where its error bound is tested (`tests/kernel_f32.rs`).
 const MAX_DIM: usize = 3;
-
-/// Whether this CPU runs the `f32` path (AVX-512F, or AVX2 with FMA, on x86-64).
-pub fn f32_available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx512f")
-            || (std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"))
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    false
-}
 
 /// [`super::softmax_mean`] for Gaussian kernels in single precision:
 ///
@@ -59,8 +51,8 @@ pub fn f32_available() -> bool {
 /// `2·10⁻²` for `log Z`; at `N = M = 20 000`, standard normal data in `d = 2`, `t = 0.5` it is
 /// `6·10⁻⁷`. `f64` ([`super::softmax_mean`]) is exact to about `10⁻¹⁴`.
 ///
-/// **Domain**: Gaussian kernels ([`PairKernel::Gaussian`]), `1 ≤ d ≤ 3`, an x86-64 CPU with
-/// AVX-512F or AVX2 + FMA ([`f32_available`]), and `D²/2t ≤ 10³⁰` (`D` the bounding-box diameter
+/// **Domain**: Gaussian kernels ([`PairKernel::Gaussian`]), `1 ≤ d ≤ 3`, any SIMD path but
+/// `scalar` (the `f32` loop is the tiled one: [`super::SimdPath`]), and `D²/2t ≤ 10³⁰` (`D` the bounding-box diameter
 /// of the centred points; beyond it `f32` would overflow). Anything else is an
 /// [`Error::Unsupported`] naming what is not supported; there is no silent fallback to `f64`.
 /// Mismatched dimensions are an [`Error::DimensionMismatch`], no data an [`Error::Empty`].
@@ -68,7 +60,7 @@ pub fn f32_available() -> bool {
 /// **Cost** `O(M·N·d)` like the `f64` path, about twice as fast on AVX-512 (measured in the
 /// report of `examples/bench_dae.rs`); `O((M + N)·d)` memory. **Deterministic**: every query is
 /// reduced by one thread over the data in a fixed order, so the result is bit-identical for any
-/// thread count (AVX-512 and AVX2 results differ in the last bits: different exponentials).
+/// thread count (the SIMD paths' results differ in the last bits: different exponentials).
 pub fn softmax_mean_f32(
     queries: ArrayView2<f64>,
     data: ArrayView2<f64>,
@@ -100,10 +92,11 @@ pub fn softmax_mean_f32(
             "f32 precision is implemented for dimension 1 to {MAX_DIM} only, not d = {d}; use f64"
         )));
     }
-    if !f32_available() {
+    let path = simd_path();
+    if path == SimdPath::Scalar {
         return Err(Error::Unsupported(
-            "f32 precision needs an x86-64 CPU with AVX-512F or AVX2 + FMA, which this one \
-             lacks; use f64"
+            "f32 precision runs on the tiled loop, which the scalar SIMD path does not have; \
+             choose another path or use f64"
                 .into(),
         ));
     }
@@ -150,7 +143,7 @@ pub fn softmax_mean_f32(
         progress,
         |q, lse_b, mean_b| {
             let q = q.as_slice().expect("owned, standard layout");
-            tiled::block_f32(&src, q, inv_two_t, lse_b, mean_b)
+            tiled::block_f32(path, &src, q, inv_two_t, lse_b, mean_b)
         },
     );
     if served.contains(&false) {

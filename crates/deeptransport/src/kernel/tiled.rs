@@ -20,11 +20,13 @@
 //! after every chunk they are folded into `f64` lane totals ([`Totals`]) and restarted, so the
 //! rounding error of the sums is that of 128-term `f32` sums, `≤ 128·2⁻²⁴` relative, whatever `N`.
 
-#![cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
-
+use super::portable::{Portable, PortableF32};
 use super::simd::Vector;
 #[cfg(target_arch = "x86_64")]
 use super::simd::{Avx2, Avx2F32, Avx512, Avx512F32};
+use super::simd_path::SimdPath;
+#[cfg(target_arch = "x86_64")]
+use super::simd_path::{has_avx2, has_avx512};
 use super::{PairKernel, exp_nonpositive, finish_row, fold_lanes};
 use std::array::from_fn;
 
@@ -192,13 +194,16 @@ struct Totals<W, const P: usize> {
     acc: [W; P],
 }
 
-impl<W: Copy + AsRef<[f64]> + AsMut<[f64]>, const P: usize> Totals<W, P> {
-    fn empty<S: Vector<Wide = W>>() -> Self {
-        let zero = S::splat(0.0).to_f64();
+impl<W: Copy + Default + AsRef<[f64]> + AsMut<[f64]>, const P: usize> Totals<W, P> {
+    /// No data seen. Plain arrays, not vector operations: this runs outside the
+    /// `#[target_feature]` functions, where a vector intrinsic would be an out-of-line call.
+    fn empty(lowest: f64) -> Self {
+        let mut max = W::default();
+        max.as_mut().fill(lowest);
         Totals {
-            max: S::splat(S::LOWEST).to_f64(),
-            sum: zero,
-            acc: [zero; P],
+            max,
+            sum: W::default(),
+            acc: [W::default(); P],
         }
     }
 
@@ -252,11 +257,12 @@ impl<W: Copy + AsRef<[f64]> + AsMut<[f64]>, const P: usize> Totals<W, P> {
     }
 }
 
-/// The tiled reduction of the queries (row-major, `d` per row) against `src` if the CPU has
-/// AVX-512 or AVX2 + FMA: `lse_j = log Σ_i w_i e^{ℓ(y_j, x_i)}` and `out`. Returns `false`
-/// (nothing written) without those units, for `d > MAX_DIM`, for Student noise (no vector
-/// `ln_1p` here), or for a mean cost under a non-Gaussian kernel.
+/// The tiled reduction of the queries (row-major, `d` per row) against `src` on `path`:
+/// `lse_j = log Σ_i w_i e^{ℓ(y_j, x_i)}` and `out`. Returns `false` (nothing written) on the
+/// `scalar` path (or one this CPU lacks), for `d > MAX_DIM`, for Student noise (no vector `ln_1p`
+/// here), or for a mean cost under a non-Gaussian kernel.
 pub(super) fn block(
+    path: SimdPath,
     src: &Source,
     queries: &[f64],
     kernel: PairKernel,
@@ -264,19 +270,17 @@ pub(super) fn block(
     out: Output,
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
-    return dispatch::<Avx512, Avx2>(src, queries, kernel, lse, out);
+    return dispatch::<Avx512, Avx2, Portable>(path, src, queries, kernel, lse, out);
     #[cfg(not(target_arch = "x86_64"))]
-    {
-        let _ = (src, queries, kernel, lse, out);
-        false
-    }
+    return dispatch::<Portable>(path, src, queries, kernel, lse, out);
 }
 
 /// [`block`] in `f32` (coordinates, costs, exponentials and 128-term lane sums in `f32`, lane
 /// totals in `f64`; see the module docs): the Gaussian softmax mean, `d ≤ MAX_DIM`, `src` padded
-/// to a multiple of [`LANES_F32`]. Returns `false` (nothing written) without AVX-512 or AVX2 +
-/// FMA, or for `d = 0` or `d > MAX_DIM`.
+/// to a multiple of [`LANES_F32`]. Returns `false` (nothing written) on the `scalar` path, or for
+/// `d = 0` or `d > MAX_DIM`.
 pub(super) fn block_f32(
+    path: SimdPath,
     src: &Source<f32>,
     queries: &[f64],
     inv_two_t: f64,
@@ -285,18 +289,17 @@ pub(super) fn block_f32(
 ) -> bool {
     let (kernel, out) = (PairKernel::Gaussian { inv_two_t }, Output::Mean(mean));
     #[cfg(target_arch = "x86_64")]
-    return dispatch::<Avx512F32, Avx2F32>(src, queries, kernel, lse, out);
+    return dispatch::<Avx512F32, Avx2F32, PortableF32>(path, src, queries, kernel, lse, out);
     #[cfg(not(target_arch = "x86_64"))]
-    {
-        let _ = (src, queries, kernel, lse, out);
-        false
-    }
+    return dispatch::<PortableF32>(path, src, queries, kernel, lse, out);
 }
 
-/// The widest of the AVX-512 vector `W` and the AVX2 vector `N` (same lane type) that the CPU
-/// runs; `false` if neither, or for a dimension this path does not serve.
+/// The loop on `path` with the AVX-512 vector `W`, the AVX2 vector `N` or the portable vector `P`
+/// (same lane type); `false` on the scalar path, on a path this CPU lacks (never chosen: see
+/// [`SimdPath`]), or for a dimension this path does not serve.
 #[cfg(target_arch = "x86_64")]
-fn dispatch<W: Vector, N: Vector<Scalar = W::Scalar>>(
+fn dispatch<W: Vector, N: Vector<Scalar = W::Scalar>, P: Vector<Scalar = W::Scalar>>(
+    path: SimdPath,
     src: &Source<W::Scalar>,
     queries: &[f64],
     kernel: PairKernel,
@@ -306,15 +309,30 @@ fn dispatch<W: Vector, N: Vector<Scalar = W::Scalar>>(
     if src.d > MAX_DIM || src.d == 0 {
         return false;
     }
-    if std::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the CPU supports AVX-512F (checked just above).
-        return unsafe { avx512::<W>(src, queries, kernel, lse, out) };
+    match path {
+        // SAFETY: the CPU supports AVX-512F, AVX2 and FMA (checked by the guard).
+        SimdPath::Avx512 if has_avx512() => unsafe { avx512::<W>(src, queries, kernel, lse, out) },
+        // SAFETY: the CPU supports AVX2 and FMA (checked by the guard).
+        SimdPath::Avx2 if has_avx2() => unsafe { avx2::<N>(src, queries, kernel, lse, out) },
+        SimdPath::Portable => portable::<P>(src, queries, kernel, lse, out),
+        _ => false,
     }
-    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-        return unsafe { avx2::<N>(src, queries, kernel, lse, out) };
+}
+
+/// The portable loop on `path`: `false` on every other path.
+#[cfg(not(target_arch = "x86_64"))]
+fn dispatch<P: Vector>(
+    path: SimdPath,
+    src: &Source<P::Scalar>,
+    queries: &[f64],
+    kernel: PairKernel,
+    lse: &mut [f64],
+    out: Output,
+) -> bool {
+    if src.d > MAX_DIM || src.d == 0 || path != SimdPath::Portable {
+        return false;
     }
-    false
+    portable::<P>(src, queries, kernel, lse, out)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -342,6 +360,18 @@ unsafe fn avx2<S: Vector>(
 ) -> bool {
     // Sixteen ymm registers: two queries per tile keep the accumulators out of memory up to d = 3,
     // one beyond.
+    by_kernel::<S, 4, 1>(src, queries, kernel, lse, out)
+}
+
+/// The baseline target's loop (no `#[target_feature]`): NEON on aarch64, SSE2 on x86-64.
+#[inline(never)]
+fn portable<S: Vector>(
+    src: &Source<S::Scalar>,
+    queries: &[f64],
+    kernel: PairKernel,
+    lse: &mut [f64],
+    out: Output,
+) -> bool {
     by_kernel::<S, 2, 1>(src, queries, kernel, lse, out)
 }
 
@@ -418,7 +448,8 @@ fn run<S: Vector, K: Cost, const D: usize, const R: usize, const P: usize>(
     let q: Vec<[f64; D]> = queries.chunks_exact(D).map(|r| from_fn(|k| r[k])).collect();
     let mut states = vec![Lanes::<S, P>::empty(); q.len()];
     // Only narrow vectors fold their chunk sums into f64 totals (empty, hence skipped, in f64).
-    let mut totals = vec![Totals::<S::Wide, P>::empty::<S>(); if S::NARROW { q.len() } else { 0 }];
+    let mut totals =
+        vec![Totals::<S::Wide, P>::empty(S::LOWEST); if S::NARROW { q.len() } else { 0 }];
     for start in (0..src.padded).step_by(CHUNK) {
         let range = start..src.padded.min(start + CHUNK);
         for (qt, st) in q.chunks(R).zip(states.chunks_mut(R)) {
