@@ -3,8 +3,9 @@
 # SciPy, POT, scikit-learn pinned in bench/requirements.txt; PyTorch CPU and KeOps best effort from
 # bench/requirements-optional.txt, skipped with a note in the report when they cannot be
 # installed, imported or compiled), runs deeptransport and every peer on the same inputs in the
-# same invocation, checks that the answers agree, and rewrites BENCHMARKS.md plus bench/results/
-# (results.json and one .jsonl per measurement family).
+# same invocation (deeptransport's Φ_t, deep DAE and Sinkhorn cases also once per SIMD path the
+# CPU runs, DEEPTRANSPORT_SIMD forced), checks that the answers agree, and rewrites BENCHMARKS.md
+# plus bench/results/ (results.json and one .jsonl per measurement family).
 #   bash bench/run.sh            # all cases
 #   QUICK=1 bash bench/run.sh    # small sizes, for checking the scripts themselves (records nothing:
 #                                # its report goes to a temporary folder, printed at the end)

@@ -1,11 +1,17 @@
 """Benchmark driver: deeptransport against NumPy, PyTorch (CPU) and KeOps on the same inputs, in
 the same invocation; writes the head of BENCHMARKS.md (targets, machine and peer versions, Φ_t,
-deep DAE, thread and size scaling) and bench/results/results.json.
+deep DAE, SIMD paths, thread and size scaling) and bench/results/results.json.
 
 Cases: the empirical optimal DAE Φ_t (Gaussian noise) with N = M points in dimension d, and the
 deep DAE (blurring mean shift: L layers, each the empirical DAE of the current particles). The
 d = 2 cases also run deeptransport's f32 kernel (`PRECISION=f32`): an extra "deeptransport-f32" row
 with its time and its max |Φ_f32 − Φ_f64| (f64 stays the reference and the default).
+SIMD paths (issue 11): on Φ_t at N = M = 20 000, d = 2, 3 and 8, and on the deep DAE, deeptransport
+also runs alone with each kernel path forced (`DEEPTRANSPORT_SIMD` = avx512, avx2, portable,
+scalar; every other run leaves it unset, so the widest path the CPU has runs), on the case's inputs:
+its time against NumPy's in the same case and against the avx512 path, and its max |Φ_path −
+Φ_default|, which must stay within 1e-9·max(1, max|Φ|) (a warning and a recorded disagreement
+otherwise). A path the CPU cannot run (the binary exits 2: "does not run it") is recorded as skipped.
 Peers, each the natural fast float64 code a user would write, in query chunks so that memory
 stays bounded (at most ~2·10⁷ weights, 160 MB, per chunk):
   NumPy:   squared distances by BLAS (|q|² + |x|² − 2 q xᵀ, the per-query term dropped because it
@@ -39,22 +45,25 @@ CHUNK_ELEMENTS = 20_000_000
 PEER_BUDGET_S = 30.0
 
 CASES = [
-    # (n, d, t, repeats, layers, peer_repeats, thread_scaling): layers = 0 is one DAE Φ_t with
-    # N = M, otherwise a deep DAE of that many layers with τ = t; thread_scaling: also run
-    # deeptransport alone with RAYON_NUM_THREADS = 1 and 2.
-    (20_000, 2, 0.5, 5, 0, 3, True),
-    (20_000, 3, 0.75, 3, 0, 3, False),
-    (20_000, 8, 2.0, 3, 0, 3, False),
-    (20_000, 64, 16.0, 3, 0, 3, False),
-    (100_000, 2, 0.5, 3, 0, 1, False),
-    (5_000, 2, 0.05, 3, 20, 3, True),
+    # (n, d, t, repeats, layers, peer_repeats, thread_scaling, simd_paths): layers = 0 is one DAE
+    # Φ_t with N = M, otherwise a deep DAE of that many layers with τ = t; thread_scaling: also
+    # run deeptransport alone with RAYON_NUM_THREADS = 1 and 2; simd_paths: also run it alone
+    # with each of SIMD_PATHS forced.
+    (20_000, 2, 0.5, 5, 0, 3, True, True),
+    (20_000, 3, 0.75, 3, 0, 3, False, True),
+    (20_000, 8, 2.0, 3, 0, 3, False, True),
+    (20_000, 64, 16.0, 3, 0, 3, False, False),
+    (100_000, 2, 0.5, 3, 0, 1, False, False),
+    (5_000, 2, 0.05, 3, 20, 3, True, True),
 ]
+# The kernel's paths, widest first (the names DEEPTRANSPORT_SIMD takes).
+SIMD_PATHS = ("avx512", "avx2", "portable", "scalar")
 # The ns-per-pair series (deeptransport alone).
 SCALING_NS = [10_000, 20_000, 50_000, 100_000]
 SCALING_T, SCALING_REPEATS = 0.5, 3
 if QUICK:
-    CASES = [(min(n, 2000 if n <= 20_000 else 3000), d, t, 2, min(layers, 3), 1, th)
-             for (n, d, t, _, layers, _, th) in CASES]
+    CASES = [(min(n, 2000 if n <= 20_000 else 3000), d, t, 2, min(layers, 3), 1, th, sp)
+             for (n, d, t, _, layers, _, th, sp) in CASES]
     SCALING_NS = [500, 1000, 2000, 4000]
     SCALING_REPEATS = 2
 
@@ -181,36 +190,85 @@ def spread(times):
 
 # ------------------------------------------------------------------------------- deeptransport
 
-def run_ours(xp, qp, t, layers, repeats, op, threads=None, precision=None):
+class PathUnsupported(Exception):
+    """The forced SIMD path is one this CPU cannot run (the example exits 2: "does not run it")."""
+
+
+def run_ours(xp, qp, t, layers, repeats, op, threads=None, precision=None, simd=None):
+    """Runs the example; `threads`, `precision` and `simd` set RAYON_NUM_THREADS, PRECISION and
+    DEEPTRANSPORT_SIMD, each removed from the environment when None (all cores, f64, the widest
+    path). Raises PathUnsupported for a forced path the CPU lacks; any other failure raises."""
     if layers:
         cmd = [str(EXAMPLE), "deep", str(xp), str(t), str(layers), str(repeats), str(op)]
     else:
         cmd = [str(EXAMPLE), str(xp), str(qp), str(t), str(repeats), str(op)]
     env = dict(os.environ)
-    if threads:
-        env["RAYON_NUM_THREADS"] = str(threads)
-    else:
-        env.pop("RAYON_NUM_THREADS", None)
-    if precision:
-        env["PRECISION"] = precision
-    else:
-        env.pop("PRECISION", None)
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
+    for var, value in (("RAYON_NUM_THREADS", threads), ("PRECISION", precision),
+                       ("DEEPTRANSPORT_SIMD", simd)):
+        if value:
+            env[var] = str(value)
+        else:
+            env.pop(var, None)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if simd and proc.returncode == 2 and "does not run it" in proc.stderr:
+        raise PathUnsupported(proc.stderr.strip())
+    if proc.returncode:
+        sys.stderr.write(proc.stderr)
+        raise subprocess.CalledProcessError(proc.returncode, cmd)
     ours = json.loads(proc.stdout)
-    return {**spread(ours["times"]), "threads": ours["threads"]}
+    if simd and ours["simd"] != simd:
+        raise RuntimeError(f'DEEPTRANSPORT_SIMD={simd} but the example ran the {ours["simd"]} path')
+    return {**spread(ours["times"]), "threads": ours["threads"], "simd": ours["simd"]}
 
 
-def machine(peers):
+def run_paths(name, xp, qp, t, layers, repeats, phi_default):
+    """deeptransport alone with each SIMD path forced, on the case's inputs: one row per path,
+    {"skipped": reason} for a path the CPU cannot run; the ratios are filled in by path_ratios."""
+    op = xp.parent / "phi_simd.npy"
+    scale = float(np.max(np.abs(phi_default)))
+    rows = []
+    for path in SIMD_PATHS:
+        try:
+            r = run_ours(xp, qp, t, layers, repeats, op, simd=path)
+        except PathUnsupported:
+            rows.append({"path": path, "skipped": "not supported by this CPU"})
+            print(f"{name}: {path} path skipped (not supported by this CPU)", flush=True)
+            continue
+        err = float(np.max(np.abs(np.load(op) - phi_default)))
+        agree = err <= 1e-9 * max(1.0, scale)
+        rows.append({"path": path, **r, "max_abs_diff_default": err, "agree": agree})
+        print(f'{name}: {path} path {r["median"]:.3f} s, max |Φ_path − Φ_default| {err:.1e}', flush=True)
+        if not agree:
+            print(f"{name}: warning: the {path} path disagrees with the default run: max |diff| "
+                  f"{err:.1e} > 1e-9·max(1, {scale:.3g})", file=sys.stderr)
+    return rows
+
+
+def path_ratios(rows, numpy):
+    """Adds to each measured row NumPy's time over the path's (None when NumPy disagreed with the
+    default run) and the path's time over the avx512 path's (None when avx512 did not run)."""
+    base = next((r["median"] for r in rows if r["path"] == "avx512" and "median" in r), None)
+    for r in rows:
+        if "median" in r:
+            r["vs_numpy"] = numpy["median"] / r["median"] if numpy["agree"] else None
+            r["vs_avx512"] = r["median"] / base if base else None
+
+
+def machine(peers, default_simd):
+    """The machine and the peers' versions; `default_simd`: the paths the default runs reported."""
     cpu = "unknown"
+    flags = set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and cpu == "unknown":
+                cpu = value.strip()
+            # "flags" on x86-64, "Features" on aarch64 (where "asimd" is NEON).
+            if key.strip() in ("flags", "Features"):
+                flags.update(value.split())
     except OSError:
         pass
-    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    simd = [f for f in ("avx512f", "avx2", "fma") if f" {f}" in flags]
+    simd = [f for f in ("avx512f", "avx2", "fma", "asimd") if f in flags]
     rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
     blas = "unknown"
     try:
@@ -235,6 +293,7 @@ def machine(peers):
         "cpu": cpu,
         "cores": os.cpu_count(),
         "simd": simd,
+        "default_simd_path": default_simd,
         "os": platform.platform(),
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -247,12 +306,12 @@ def machine(peers):
 
 def main():
     peers = load_peers()
-    results = {"machine": None, "cases": [], "threads": [], "scaling": []}
+    results = {"machine": None, "cases": [], "simd_paths": [], "threads": [], "scaling": []}
     reference_ok = True
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
         xp, qp, op, op32 = (Path(tmp) / f for f in ("x.npy", "q.npy", "phi.npy", "phi32.npy"))
-        for n, d, t, repeats, layers, peer_repeats, thread_scaling in CASES:
+        for n, d, t, repeats, layers, peer_repeats, thread_scaling, simd_paths in CASES:
             name = f"deep_dae_n{n}_d{d}_L{layers}" if layers else f"dae_empirical_n{n}_d{d}"
             x = rng.standard_normal((n, d))
             q = rng.standard_normal((n, d))
@@ -270,6 +329,7 @@ def main():
                 print(f'{name}: deeptransport-f32 {f32["median"]:.3f} s '
                       f'({ours["median"] / f32["median"]:.2f}x f64), max |Φ_f32 − Φ_f64| {err32:.1e}',
                       flush=True)
+            paths = run_paths(name, xp, qp, t, layers, repeats, phi_ours) if simd_paths else None
             warm_up(peers, d, t)
             for peer, (phi, _, why) in peers.items():
                 if phi is None:
@@ -290,6 +350,10 @@ def main():
                           file=sys.stderr)
                     reference_ok &= peer != "NumPy"
             results["cases"].append(case)
+            if paths:
+                path_ratios(paths, case["peers"]["NumPy"])
+                results["simd_paths"].append({"case": name, "n": n, "d": d, "t": t, "layers": layers,
+                                              "paths": paths})
             peers_txt = ", ".join(f'{p} {v["median"]:.3f} s ({v["ratio"]:.2f}x, diff {v["max_abs_diff"]:.0e})'
                                   for p, v in case["peers"].items() if "median" in v)
             print(f'{name}: deeptransport {ours["median"]:.3f} s; {peers_txt}', flush=True)
@@ -312,7 +376,7 @@ def main():
             results["scaling"].append(row)
             print(f'scaling N = M = {n}: {ours["median"]:.3f} s, {row["ns_per_pair"]:.3f} ns/pair', flush=True)
     # After the cases: a KeOps compilation that failed on a warm-up is a skip reason too.
-    results["machine"] = machine(peers)
+    results["machine"] = machine(peers, sorted({c["deeptransport"]["simd"] for c in results["cases"]}))
     results["targets"] = targets(results)
     for row in results["targets"]:
         print(f'target {row["target"]}: {row["value"]} ({row["status"]})', flush=True)
@@ -345,8 +409,9 @@ def targets(results):
     rows = []
 
     def add(target, goal, value, ok, note=""):
-        rows.append({"target": target, "goal": goal, "value": value, "status": "met" if ok else "missed",
-                     "note": note})
+        """ok: True (met), False (missed) or None (not measured, `value` says why)."""
+        status = "not measured" if ok is None else "met" if ok else "missed"
+        rows.append({"target": target, "goal": goal, "value": value, "status": status, "note": note})
 
     c2 = find(("dae_empirical", 2))
     if c2:
@@ -367,6 +432,8 @@ def targets(results):
     if cd and cd["peers"].get("NumPy", {}).get("agree"):
         r = cd["peers"]["NumPy"]["ratio"]
         add(f'deep DAE N = {cd["n"]}, {cd["layers"]} layers vs NumPy', "≥ 10×", f"{r:.2f}×", r >= 10)
+    for target, goal, measured in simd_targets(results):
+        add(target, goal, *measured)
     for row in results["threads"]:
         what = "Φ_t" if not row["layers"] else "deep DAE"
         add(f'{what} N = {row["n"]}: 2 threads vs 1', "≥ 1.8×", f'{row["speedup"]:.2f}×', row["speedup"] >= 1.8)
@@ -375,6 +442,45 @@ def targets(results):
         r = sc[-1]["ns_per_pair"] / sc[0]["ns_per_pair"]
         add(f'ns/pair at N = M = {sc[-1]["n"]} over N = M = {sc[0]["n"]} (linear in N·M)', "≤ 1.2",
             f"{r:.2f}", r <= 1.2, f'{sc[0]["ns_per_pair"]:.3f} → {sc[-1]["ns_per_pair"]:.3f} ns/pair')
+    return rows
+
+
+# The CPU feature each forced path needs, for a target row on a CPU without it.
+PATH_FEATURE = {"avx512": "AVX-512", "avx2": "AVX2"}
+
+
+def simd_targets(results):
+    """Issue 11's targets on the forced paths: (target, goal, (value, ok, note)) each. ok is None
+    (not measured) for a path this CPU cannot run, False for a path whose answer disagrees with
+    the default run (its time does not count)."""
+    specs = [  # (deep DAE?, d, path, against, goal, test on the ratio)
+        (False, 2, "avx2", "NumPy", "≥ 8×", lambda r: r >= 8),
+        (False, 2, "avx2", "avx512", "≤ 1.7× the time", lambda r: r <= 1.7),
+        (False, 2, "portable", "NumPy", "≥ 3×", lambda r: r >= 3),
+        (False, 8, "portable", "NumPy", "≥ 3×", lambda r: r >= 3),
+        (True, 2, "avx2", "NumPy", "≥ 6×", lambda r: r >= 6),
+    ]
+    rows = []
+    for deep_dae, d, path, against, goal, test in specs:
+        s = next((s for s in results["simd_paths"] if bool(s["layers"]) == deep_dae and s["d"] == d), None)
+        if s is None:
+            continue
+        by_path = {r["path"]: r for r in s["paths"]}
+        used = [by_path[path]] + ([by_path["avx512"]] if against == "avx512" else [])
+        what = f'deep DAE N = {s["n"]}, {s["layers"]} layers' if deep_dae else f'Φ_t N = M = {s["n"]}, d = {d}'
+        target = f"{what}, {path} path vs " + ("avx512 path" if against == "avx512" else "NumPy")
+        skipped = next((r["path"] for r in used if "skipped" in r), None)
+        wrong = next((r["path"] for r in used if not r.get("agree", True)), None)
+        ratio = by_path[path].get("vs_avx512" if against == "avx512" else "vs_numpy")
+        if skipped:
+            measured = (f"not measured: this CPU has no {PATH_FEATURE[skipped]}", None, "")
+        elif wrong:
+            measured = ("—", False, f"the {wrong} path disagrees with the default run (time not counted)")
+        elif ratio is None:
+            measured = ("—", None, "NumPy disagrees with the default run (time not counted)")
+        else:
+            measured = (f"{ratio:.2f}×" + (" the time" if against == "avx512" else ""), test(ratio), "")
+        rows.append((target, goal, measured))
     return rows
 
 
@@ -396,6 +502,43 @@ def ours_cell(o):
     return f'{o["median"]:.3f} ({o["min"]:.3f}–{o["max"]:.3f})'
 
 
+def simd_section(results):
+    """The per-path table (issue 11), after the Φ_t and deep DAE sections whose inputs it reuses."""
+    def ratio(v):
+        return "—" if v is None else f"{v:.2f}×"
+
+    out = [
+        "",
+        "## SIMD paths (issue 11)",
+        "",
+        "deeptransport alone with its kernel path forced (`DEEPTRANSPORT_SIMD`), on the inputs of the",
+        "Φ_t and deep DAE cases above, float64, all cores. `avx512`: the register-tiled loop on one `zmm`",
+        "register per vector of 8 f64 lanes; `avx2`: the same loop on two `ymm` registers per vector",
+        "(AVX2 + FMA); `portable`: the tiled loop on plain arrays, vectorised by the compiler for the",
+        "baseline target (SSE2 on x86-64, NEON on aarch64), with squared-Euclidean costs through GEMM from",
+        "d = 4; `scalar`: no tiled loop, the chunked direct loops only (the reference path). Forcing a",
+        "path on this CPU measures that path's code on this CPU's cores (the Machine section names the",
+        "CPU and its flags), not the CPU the path is meant for; a path the CPU cannot run is skipped.",
+        "vs NumPy: NumPy's time in the same case / the path's time; vs avx512: the path's time / the",
+        "avx512 path's; max |Δ|: max |Φ_path − Φ_default| (must be ≤ 1e-9·max(1, max|Φ|)).",
+        "",
+        "| case | path | time (s, median and min–max) | vs NumPy | vs avx512 | max \\|Δ\\| vs default |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in results["simd_paths"]:
+        for r in s["paths"]:
+            if "skipped" in r:
+                out.append(f'| {s["case"]} | {r["path"]} | {r["skipped"]} | — | — | — |')
+                continue
+            diff = f'{r["max_abs_diff_default"]:.1e}'
+            time = ours_cell(r)
+            if not r["agree"]:
+                time, diff = f"~~{time}~~", f"{diff}: disagrees"
+            out.append(f'| {s["case"]} | {r["path"]} | {time} | {ratio(r["vs_numpy"])} | '
+                       f'{ratio(r["vs_avx512"])} | {diff} |')
+    return out
+
+
 def write_markdown(results, path=None):
     m = results["machine"]
     lines = [
@@ -407,9 +550,10 @@ def write_markdown(results, path=None):
         "its median time and, in brackets, the ratio peer time / deeptransport time (> 1: deeptransport",
         "is faster). All repeats are in `bench/results/results.json` and `bench/results/*.jsonl`.",
         "",
-        "## Targets (issue 6)",
+        "## Targets (issues 6 and 11)",
         "",
-        "Computed from this run (float64, all cores unless stated).",
+        "Computed from this run (float64, all cores unless stated; a \"path\" is a forced SIMD path, see",
+        "[SIMD paths](#simd-paths-issue-11)). The Sinkhorn target is in the Sinkhorn section's own table.",
         "",
         "| target | goal | measured | status | note |",
         "|---|---|---|---|---|",
@@ -420,7 +564,10 @@ def write_markdown(results, path=None):
         "",
         "## Machine",
         "",
-        f'- CPU: {m["cpu"]}, {m["cores"]} cores, SIMD flags: {", ".join(m["simd"]) or "none of avx2/avx512f/fma"}',
+        f'- CPU: {m["cpu"]}, {m["cores"]} cores, SIMD flags: '
+        f'{", ".join(m["simd"]) or "none of avx512f/avx2/fma/asimd"}',
+        f'- deeptransport\'s default SIMD path (the widest this CPU runs, as the default runs reported): '
+        f'{", ".join(m["default_simd_path"])}',
         f'- {m["rustc"]}; Python {m["python"]}',
         f'- OS: {m["os"]}',
         "- Peers:",
@@ -474,6 +621,7 @@ def write_markdown(results, path=None):
                      f'{ours_cell(c["deeptransport"])} | '
                      + " | ".join(cell(c["peers"].get(p)) for p in PEERS) + f" | {diff(c)} |")
         lines += f32_row(c, f'{c["n"]} | {c["d"]} | {c["layers"]} | {c["t"]}')
+    lines += simd_section(results)
     lines += [
         "",
         "## Thread scaling (deeptransport, `RAYON_NUM_THREADS` = 1 and 2)",

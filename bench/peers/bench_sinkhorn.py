@@ -14,6 +14,11 @@ kernel-domain solver (the log-domain one performs the same iteration): the large
 1-2-5 grid whose plan has l1 marginal error <= TOL. Every line reports the l1 error recomputed
 from the returned plan (POT) or from the potentials (deeptransport; equal to the plan's).
 
+SIMD paths (issue 11): deeptransport runs once with DEEPTRANSPORT_SIMD unset (the widest path the
+CPU has; its line's "simd" is the path the binary reports), then once per kernel path forced
+(avx512, avx2, portable, scalar) on the same data, ε and tolerance: impl "deeptransport (PATH)".
+A path the CPU cannot run (the binary exits 2: "does not run it") gives a line with "skipped".
+
 Prints one JSON line per (case, implementation): time (median of repeats), iterations, achieved
 l1 marginal error, cost <P, C>.
 
@@ -24,6 +29,7 @@ import json
 import os
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import warnings
@@ -39,6 +45,8 @@ N = 300 if QUICK else 2000
 EPS = 0.05
 TOL = 1e-6
 REPEATS = 3
+# The kernel's paths, widest first (the names DEEPTRANSPORT_SIMD takes).
+SIMD_PATHS = ("avx512", "avx2", "portable", "scalar")
 
 
 def standardise(a):
@@ -57,6 +65,28 @@ def data(n, seed=7):
 
 def l1_error(p, a, b):
     return float(np.abs(p.sum(1) - a).sum() + np.abs(p.sum(0) - b).sum())
+
+
+def run_ours(xp, yp, simd):
+    """deeptransport's line for one run of the example: `simd` forces a path (None: the variable
+    is removed, the widest path runs); None when the CPU cannot run the forced path."""
+    env = dict(os.environ)
+    env.pop("DEEPTRANSPORT_SIMD", None)
+    if simd:
+        env["DEEPTRANSPORT_SIMD"] = simd
+    res = subprocess.run([str(EXAMPLE), str(xp), str(yp), str(EPS), str(TOL), str(REPEATS)],
+                         capture_output=True, text=True, env=env)
+    if simd and res.returncode == 2 and "does not run it" in res.stderr:
+        return None
+    if res.returncode:
+        sys.stderr.write(res.stderr)
+        raise subprocess.CalledProcessError(res.returncode, res.args)
+    r = json.loads(res.stdout)
+    if simd and r["simd"] != simd:
+        raise RuntimeError(f'DEEPTRANSPORT_SIMD={simd} but the example ran the {r["simd"]} path')
+    return {"time_s": r["median"], "times": r["times"], "iterations": r["iterations"],
+            "marginal_error": r["marginal_error"], "cost": r["cost"], "threads": r["threads"],
+            "simd": r["simd"]}
 
 
 def run_pot(method, a, b, m, stop, repeats):
@@ -109,13 +139,11 @@ def main():
         xp, yp = Path(tmp) / "x.npy", Path(tmp) / "y.npy"
         np.save(xp, x)
         np.save(yp, y)
-        res = subprocess.run([str(EXAMPLE), str(xp), str(yp), str(EPS), str(TOL), str(REPEATS)],
-                             check=True, capture_output=True, text=True)
-        r = json.loads(res.stdout)
-        print(json.dumps({"case": case, "impl": "deeptransport", "time_s": r["median"],
-                          "times": r["times"], "iterations": r["iterations"],
-                          "marginal_error": r["marginal_error"], "cost": r["cost"],
-                          "threads": r["threads"]}), flush=True)
+        head = {"case": case, "n": N, "eps": EPS}
+        print(json.dumps({**head, "impl": "deeptransport", **run_ours(xp, yp, None)}), flush=True)
+        for path in SIMD_PATHS:
+            r = run_ours(xp, yp, path) or {"simd": path, "skipped": "not supported by this CPU"}
+            print(json.dumps({**head, "impl": f"deeptransport ({path})", **r}), flush=True)
     stop = calibrate(a, b, m)
     for method, repeats in [("sinkhorn", REPEATS), ("sinkhorn_log", 1)]:
         r = run_pot(method, a, b, m, stop, repeats)

@@ -236,6 +236,24 @@ fn bad_input_exits_2_and_writes_nothing() {
             vec!["--measure", g, "--t", "0.1", "--rtol=-1e-6"],
             &["--rtol"],
         ),
+        // Below the integrator's rounding floor: refused at once, not ten minutes of steps.
+        (
+            vec!["--measure", g, "--t", "0.1", "--rtol", "1e-300"],
+            &["--rtol", "1e-14"],
+        ),
+        (
+            vec![
+                "--data",
+                data,
+                "--bandwidth",
+                "0.2",
+                "--t",
+                "0.09",
+                "--rtol",
+                "5e-15",
+            ],
+            &["--rtol", "rounding"],
+        ),
         (
             vec!["--measure", g, "--t", "0.1", "--times", "0.2"],
             &["--times"],

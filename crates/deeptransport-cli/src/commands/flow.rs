@@ -113,9 +113,11 @@ fn check_flags(a: &Args) -> Result<Vec<f64>> {
             "--t {t:?}: the final time must be a finite number > 0"
         )));
     }
-    if !(a.rtol.is_finite() && a.rtol > 0.0) {
+    let min_rtol = deeptransport::flow::ode::MIN_RTOL;
+    if !(a.rtol.is_finite() && a.rtol >= min_rtol) {
         return Err(BadInput::new(format!(
-            "--rtol {:?}: the relative tolerance must be a finite number > 0",
+            "--rtol {:?}: the relative tolerance must be a finite number ≥ {min_rtol:e} (below \
+             that the integrator's own rounding error exceeds it and no step can meet it)",
             a.rtol
         )));
     }

@@ -10,13 +10,11 @@
 //!
 //! The exponentials are those of the AVX2 vectors lane by lane: `x = k ln 2 + r`, a
 //! polynomial for `e^r` (degree 11 in `f64`, 7 in `f32`) and `2^k` built in the exponent bits;
-//! exactly 0 below [`FLUSH_BELOW_F64`] (`f32`: [`FLUSH_BELOW_F32`]). Their accuracy is asserted
+//! exactly 0 below [`FLUSH_BELOW`] (`f32`: [`FLUSH_BELOW_F32`]). Their accuracy is asserted
 //! below against libm (1 ulp, as the others).
 
-use super::exp::{C, LN2_HI, LN2_LO, LOG2E, SHIFTER, TAYLOR_7};
-use super::simd::{
-    FLUSH_BELOW_F32, FLUSH_BELOW_F64, POW2_BIAS_F32, POW2_BIAS_F64, SHIFTER_F32, Vector, exp_poly,
-};
+use super::exp::{C, FLUSH_BELOW, LN2_HI, LN2_LO, LOG2E, POW2_BIAS, SHIFTER, TAYLOR_7};
+use super::simd::{FLUSH_BELOW_F32, POW2_BIAS_F32, SHIFTER_F32, Vector, exp_poly};
 
 /// `ln 2` split for the `f32` exponential without fused multiply-adds (SSE2): the head keeps 16
 /// significant bits, so `k·hi` is exact for `|k| < 2⁸` (here `k ≥ −93`) even when rounded on its
@@ -90,11 +88,13 @@ macro_rules! lanes {
             $ty(o)
         }
         #[inline(always)]
-        fn any_gt(self, b: Self) -> bool {
-            // Non-short-circuit `|`, so the comparison is one vector compare and a reduction.
+        fn any_positive<const R: usize>(v: &[Self; R]) -> bool {
+            // Non-short-circuit `|`, so the comparisons are vector compares and one reduction.
             let mut any = false;
-            for l in 0..$n {
-                any |= self.0[l] > b.0[l];
+            for x in v {
+                for l in 0..$n {
+                    any |= x.0[l] > 0.0;
+                }
             }
             any
         }
@@ -139,7 +139,7 @@ impl Vector for Portable {
         self.0
     }
     /// As the AVX2 vector's: degree-11 polynomial, `2^k` built in the exponent bits,
-    /// exactly 0 below [`FLUSH_BELOW_F64`].
+    /// exactly 0 below [`FLUSH_BELOW`].
     #[inline(always)]
     fn exp_nonpositive(self) -> Self {
         let shifted = self.mul_add(Self::splat(LOG2E), Self::splat(SHIFTER));
@@ -147,9 +147,9 @@ impl Vector for Portable {
         let r = k.mul_add(Self::splat(-LN2_LO), k.mul_add(Self::splat(-LN2_HI), self));
         let mut e = exp_poly(r, &C);
         for l in 0..8 {
-            let scale = f64::from_bits(shifted.0[l].to_bits().wrapping_add(POW2_BIAS_F64) << 52);
+            let scale = f64::from_bits(shifted.0[l].to_bits().wrapping_add(POW2_BIAS) << 52);
             // `!(x ≥ flush)` also zeroes `−∞` and NaN lanes, as the AVX2 mask does.
-            e.0[l] = if self.0[l] >= FLUSH_BELOW_F64 {
+            e.0[l] = if self.0[l] >= FLUSH_BELOW {
                 e.0[l] * scale
             } else {
                 0.0
@@ -233,7 +233,7 @@ mod tests {
             x[..chunk.len()].copy_from_slice(chunk);
             let got = Portable(x).exp_nonpositive().to_f64();
             for (g, v) in got.iter().zip(&x) {
-                let want = if *v < FLUSH_BELOW_F64 { 0.0 } else { v.exp() };
+                let want = if *v < FLUSH_BELOW { 0.0 } else { v.exp() };
                 worst = worst.max(g.to_bits().abs_diff(want.to_bits()));
             }
         }

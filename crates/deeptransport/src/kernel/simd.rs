@@ -17,9 +17,8 @@
 
 #![cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 
-use super::exp::{C, SHIFTER, TAYLOR_7};
 #[cfg(target_arch = "x86_64")]
-use super::exp::{LN2_HI, LN2_LO, LOG2E, MIN_ARG};
+use super::exp::{C, FLUSH_BELOW, LN2_HI, LN2_LO, LOG2E, MIN_ARG, POW2_BIAS, SHIFTER, TAYLOR_7};
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
@@ -56,8 +55,8 @@ pub(super) trait Vector: Copy {
     fn max(self, b: Self) -> Self;
     /// `|self|`.
     fn abs(self) -> Self;
-    /// Whether some lane has `self > b`.
-    fn any_gt(self, b: Self) -> bool;
+    /// Whether some lane of the vectors `v` is `> 0` (NaN-free input).
+    fn any_positive<const R: usize>(v: &[Self; R]) -> bool;
     /// Lane-wise `if self ≤ bound { then } else { other }`.
     fn select_le(self, bound: Self, then: Self, other: Self) -> Self;
     /// `e^x` for `x ≤ 0` lane-wise (`−∞ ↦ 0`): `f64` within 1 ulp of libm; `f32` within 1 ulp
@@ -109,8 +108,13 @@ macro_rules! one_register {
             unsafe { $ty($abs(self.0)) }
         }
         #[inline(always)]
-        fn any_gt(self, b: Self) -> bool {
-            unsafe { $cmp::<_CMP_GT_OQ>(self.0, b.0) != 0 }
+        fn any_positive<const R: usize>(v: &[Self; R]) -> bool {
+            let zero = Self::splat(0.0).0;
+            let mut any = 0;
+            for x in v {
+                any |= unsafe { $cmp::<_CMP_GT_OQ>(x.0, zero) };
+            }
+            any != 0
         }
         #[inline(always)]
         fn select_le(self, bound: Self, then: Self, other: Self) -> Self {
@@ -128,7 +132,7 @@ macro_rules! one_register {
 macro_rules! two_registers {
     ($ty:ident, $half:literal, set1: $set1:ident, loadu: $loadu:ident, add: $add:ident,
      sub: $sub:ident, mul: $mul:ident, fmadd: $fmadd:ident, max: $max:ident,
-     andnot: $andnot:ident, or: $or:ident, cmp: $cmp:ident, movemask: $movemask:ident,
+     andnot: $andnot:ident, icast: $icast:ident, icmpgt: $icmpgt:ident, cmp: $cmp:ident,
      blendv: $blendv:ident) => {
         #[inline(always)]
         fn splat(v: f64) -> Self {
@@ -166,13 +170,18 @@ macro_rules! two_registers {
             unsafe { $ty($andnot(sign.0, self.0), $andnot(sign.1, self.1)) }
         }
         #[inline(always)]
-        fn any_gt(self, b: Self) -> bool {
+        fn any_positive<const R: usize>(v: &[Self; R]) -> bool {
+            // A float is > 0 exactly when its bits, read as a signed integer, are > 0 (NaN-free):
+            // an integer compare, which runs on a port the floating-point work leaves free.
             unsafe {
-                let g = $or(
-                    $cmp::<_CMP_GT_OQ>(self.0, b.0),
-                    $cmp::<_CMP_GT_OQ>(self.1, b.1),
-                );
-                $movemask(g) != 0
+                let zero = _mm256_setzero_si256();
+                let mut any = zero;
+                for x in v {
+                    let lo = $icmpgt($icast(x.0), zero);
+                    let hi = $icmpgt($icast(x.1), zero);
+                    any = _mm256_or_si256(any, _mm256_or_si256(lo, hi));
+                }
+                _mm256_testz_si256(any, any) == 0
             }
         }
         #[inline(always)]
@@ -286,8 +295,8 @@ impl Vector for Avx2 {
     const LOWEST: f64 = f64::MIN;
     two_registers!(Avx2, 4, set1: _mm256_set1_pd, loadu: _mm256_loadu_pd,
         add: _mm256_add_pd, sub: _mm256_sub_pd, mul: _mm256_mul_pd, fmadd: _mm256_fmadd_pd,
-        max: _mm256_max_pd, andnot: _mm256_andnot_pd, or: _mm256_or_pd, cmp: _mm256_cmp_pd,
-        movemask: _mm256_movemask_pd, blendv: _mm256_blendv_pd);
+        max: _mm256_max_pd, andnot: _mm256_andnot_pd, icast: _mm256_castpd_si256,
+        icmpgt: _mm256_cmpgt_epi64, cmp: _mm256_cmp_pd, blendv: _mm256_blendv_pd);
     #[inline(always)]
     fn to_f64(self) -> [f64; 8] {
         let mut a = [0.0; 8];
@@ -299,7 +308,7 @@ impl Vector for Avx2 {
     }
     /// `x = k ln 2 + r` (`|r| ≤ ln 2 / 2`, Cody–Waite in two fused steps), `e^r` by the
     /// degree-11 polynomial of `exp` (relative error `1.6·10⁻¹⁷`), `2^k` built in the exponent bits from
-    /// the shifter's low bits in two integer operations, and lanes below [`FLUSH_BELOW_F64`]
+    /// the shifter's low bits in two integer operations, and lanes below [`FLUSH_BELOW`]
     /// zeroed by a mask (also `−∞` and NaN). Twenty operations per register; within 1 ulp
     /// of libm on `[−708, 0]` (tested below).
     #[inline(always)]
@@ -310,7 +319,7 @@ impl Vector for Avx2 {
         let p = exp_poly(r, &C);
         let scale = Avx2(pow2_f64(shifted.0), pow2_f64(shifted.1));
         let e = p.mul(scale);
-        let flush = Self::splat(FLUSH_BELOW_F64);
+        let flush = Self::splat(FLUSH_BELOW);
         // SAFETY: see the module's safety contract.
         unsafe {
             let keep0 = _mm256_cmp_pd::<_CMP_GE_OQ>(self.0, flush.0);
@@ -319,18 +328,6 @@ impl Vector for Avx2 {
         }
     }
 }
-
-/// Below this the AVX2 and portable `f64` exponentials return exactly 0: `e^{−708} ≈ 3·10⁻³⁰⁸`,
-/// the bottom of the normal range, so that `2^k` is one normal factor built in two integer
-/// operations. In the reductions every argument is a log-weight minus the running maximum, so a
-/// flushed term weighs less than `10⁻³⁰⁷` of the largest one: no sum of fewer than `2⁵³` terms can
-/// tell (the AVX-512 exponential, with `vscalefpd`, keeps the subnormal range at no cost).
-pub(super) const FLUSH_BELOW_F64: f64 = -708.0;
-
-/// `bits(1023) − bits(1.5·2⁵²)`: added to the bits of the shifter's output `1.5·2⁵² + k` it leaves
-/// the biased exponent `k + 1023` in the low bits (the shifter's ulp is 1, so `k` sits there as an
-/// integer), ready to be shifted into the exponent field.
-pub(super) const POW2_BIAS_F64: u64 = 1023u64.wrapping_sub(SHIFTER.to_bits());
 
 /// `2^k` for four lanes of the shifter's output `1.5·2⁵² + k`, `−1022 ≤ k ≤ 0`, built in the
 /// exponent bits.
@@ -346,7 +343,7 @@ fn pow2_f64(shifted: __m256d) -> __m256d {
     unsafe {
         let biased = _mm256_add_epi64(
             _mm256_castpd_si256(shifted),
-            _mm256_set1_epi64x(POW2_BIAS_F64 as i64),
+            _mm256_set1_epi64x(POW2_BIAS as i64),
         );
         _mm256_castsi256_pd(_mm256_slli_epi64::<52>(biased))
     }
@@ -366,7 +363,7 @@ fn pow2_f32(shifted: __m256) -> __m256 {
     }
 }
 
-/// `bits(127) − bits(1.5·2²³)`, as [`POW2_BIAS_F64`] in `f32`.
+/// `bits(127) − bits(1.5·2²³)`, as `exp::POW2_BIAS` in `f32`.
 pub(super) const POW2_BIAS_F32: u32 = 127u32.wrapping_sub(SHIFTER_F32.to_bits());
 
 /// `ln 2 / 16` split for the `f32` reductions: the head is `ln 2 / 16` rounded to `f32`, the tail
@@ -476,8 +473,8 @@ impl Vector for Avx2F32 {
     const LOWEST: f64 = f32::MIN as f64;
     two_registers!(Avx2F32, 8, set1: _mm256_set1_ps, loadu: _mm256_loadu_ps,
         add: _mm256_add_ps, sub: _mm256_sub_ps, mul: _mm256_mul_ps, fmadd: _mm256_fmadd_ps,
-        max: _mm256_max_ps, andnot: _mm256_andnot_ps, or: _mm256_or_ps, cmp: _mm256_cmp_ps,
-        movemask: _mm256_movemask_ps, blendv: _mm256_blendv_ps);
+        max: _mm256_max_ps, andnot: _mm256_andnot_ps, icast: _mm256_castps_si256,
+        icmpgt: _mm256_cmpgt_epi32, cmp: _mm256_cmp_ps, blendv: _mm256_blendv_ps);
     #[inline(always)]
     fn to_f64(self) -> [f64; 16] {
         let mut a = [0.0; 16];
@@ -646,7 +643,7 @@ mod tests {
         }
         if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
             // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-            let worst = worst_ulps(|x| unsafe { exp_avx2(x) }, FLUSH_BELOW_F64);
+            let worst = worst_ulps(|x| unsafe { exp_avx2(x) }, FLUSH_BELOW);
             assert!(worst <= 1, "AVX2 exp: {worst} ulp");
         }
     }

@@ -512,8 +512,6 @@ fn tile<S: Vector, K: Cost, const D: usize, const R: usize, const P: usize>(
             x[k] = S::load(&coords[k][v * S::LANES..]);
         }
         let lw = S::load(lw);
-        // Costs, then one test for all R queries, then R independent exponentials: no branch
-        // between the R dependency chains, so the core overlaps them.
         let mut c = [S::splat(0.0); R];
         for r in 0..R {
             for k in 0..D {
@@ -524,17 +522,20 @@ fn tile<S: Vector, K: Cost, const D: usize, const R: usize, const P: usize>(
         for r in 0..R {
             ell[r] = cost.log_weight(c[r], lw);
         }
-        let mut raised = false;
+        // The exponents `ℓ − max`, then one test for all R queries, then R independent
+        // exponentials: no branch between the R dependency chains, so the core overlaps them.
+        let mut arg = ell;
         for r in 0..R {
-            raised |= ell[r].any_gt(local[r].max);
+            arg[r] = ell[r].sub(local[r].max);
         }
-        if raised {
+        if S::any_positive(&arg) {
             for r in 0..R {
                 local[r].raise(ell[r]);
+                arg[r] = ell[r].sub(local[r].max);
             }
         }
         for r in 0..R {
-            let e = ell[r].sub(local[r].max).exp_nonpositive();
+            let e = arg[r].exp_nonpositive();
             local[r].accumulate(e, &payload(c[r], &x));
         }
     }
