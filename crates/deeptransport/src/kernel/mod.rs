@@ -189,6 +189,18 @@ pub fn softmax_mean(
         QUERY_BLOCK
     };
     let (reduction, _) = by_query_blocks(queries, &centre, block, progress, |q, lse_b, mean_b| {
+        // A squared-Euclidean cost with the log-weight `$lw(|y − x|²)`: GEMM or the direct loop.
+        macro_rules! squared_euclidean {
+            ($lw:expr) => {{
+                let lw = $lw;
+                if use_gemm {
+                    gemm_block(path, &prepared, q.view(), lw, lse_b, mean_b)
+                } else {
+                    let cost = |a: f64, z: f64| a + z * z;
+                    direct_block(path, &prepared, q.view(), cost, lw, lse_b, mean_b)
+                }
+            }};
+        }
         // One monomorphised loop per kernel, so that no match runs inside the pair loop.
         match kernel {
             _ if !use_gemm
@@ -200,41 +212,11 @@ pub fn softmax_mean(
                     lse_b,
                     tiled::Output::Mean(mean_b),
                 ) => {}
-            PairKernel::Gaussian { inv_two_t } => {
-                let lw = move |c: f64| -c * inv_two_t;
-                if use_gemm {
-                    gemm_block(path, &prepared, q.view(), lw, lse_b, mean_b)
-                } else {
-                    direct_block(
-                        path,
-                        &prepared,
-                        q.view(),
-                        |a, z| a + z * z,
-                        lw,
-                        lse_b,
-                        mean_b,
-                    )
-                }
-            }
+            PairKernel::Gaussian { inv_two_t } => squared_euclidean!(move |c: f64| -c * inv_two_t),
             PairKernel::Student {
                 half_nu_plus_d,
                 inv_nu_s2,
-            } => {
-                let lw = move |c: f64| -half_nu_plus_d * (c * inv_nu_s2).ln_1p();
-                if use_gemm {
-                    gemm_block(path, &prepared, q.view(), lw, lse_b, mean_b)
-                } else {
-                    direct_block(
-                        path,
-                        &prepared,
-                        q.view(),
-                        |a, z| a + z * z,
-                        lw,
-                        lse_b,
-                        mean_b,
-                    )
-                }
-            }
+            } => squared_euclidean!(move |c: f64| -half_nu_plus_d * (c * inv_nu_s2).ln_1p()),
             PairKernel::Laplace { inv_b } => direct_block(
                 path,
                 &prepared,

@@ -510,28 +510,19 @@ impl Vector for Avx2F32 {
     }
 }
 
-#[cfg(all(test, target_arch = "x86_64"))]
-mod tests {
-    use super::*;
+/// The accuracy checks of the vector exponentials (here and in `portable`), against libm.
+#[cfg(test)]
+pub(super) mod ulp_checks {
+    use super::FLUSH_BELOW_F32;
 
     fn ulps(a: f64, b: f64) -> u64 {
         (a.to_bits() as i64 - b.to_bits() as i64).unsigned_abs()
     }
 
-    #[target_feature(enable = "avx512f,avx2,fma")]
-    fn exp_avx512(x: &[f64; 8]) -> [f64; 8] {
-        Avx512::load(x).exp_nonpositive().to_f64()
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    fn exp_avx2(x: &[f64; 8]) -> [f64; 8] {
-        Avx2::load(x).exp_nonpositive().to_f64()
-    }
-
     /// Worst ulp distance to libm's `exp` over 2·10⁶ points covering every binade of
     /// `[−745, 0]` (normal and subnormal results), 10⁵ points of `[−1, 0]` (small `r`, `k = 0`),
     /// and the limits `0 ↦ 1`, `−∞ ↦ 0`, `−800 ↦ 0`; below `flush` the result must be exactly 0.
-    fn worst_ulps(exp8: impl Fn(&[f64; 8]) -> [f64; 8], flush: f64) -> u64 {
+    pub fn worst_ulps(exp8: impl Fn(&[f64; 8]) -> [f64; 8], flush: f64) -> u64 {
         let n = 2_000_000;
         let points = (0..=n)
             .map(|i| -745.0 * (i as f64 / n as f64))
@@ -561,23 +552,13 @@ mod tests {
         worst
     }
 
-    #[target_feature(enable = "avx512f,avx2,fma")]
-    fn exp_avx512_f32(x: &[f32; 16]) -> [f64; 16] {
-        Avx512F32::load(x).exp_nonpositive().to_f64()
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    fn exp_avx2_f32(x: &[f32; 16]) -> [f64; 16] {
-        Avx2F32::load(x).exp_nonpositive().to_f64()
-    }
-
     /// Worst ulp distance to libm's `f64` `exp` rounded to `f32` (the correctly rounded `f32`
     /// result but for double-rounding ties, which these points do not hit) over the whole range
     /// the `f32` kernel uses: 2·10⁶ points of `[−64, 0]` (every binade of the results), every
     /// `f32` in `[−2⁻¹⁰, 0]` step 2⁻³⁰ (small `r`, `k = 0`); below `−64` the result must be
     /// exactly 0 (10⁵ points of `[−200, −64)`, the largest `f32` below `−64`, `−∞`, `f32::MIN`),
     /// and `0 ↦ 1`, `−0 ↦ 1`, `−2⁻¹²⁶ ↦ 1`.
-    fn worst_ulps_f32(exp16: impl Fn(&[f32; 16]) -> [f64; 16]) -> u64 {
+    pub fn worst_ulps_f32(exp16: impl Fn(&[f32; 16]) -> [f64; 16]) -> u64 {
         let n = 2_000_000;
         let points = (0..=n)
             .map(|i| (FLUSH_BELOW_F32 * (i as f64 / n as f64)) as f32)
@@ -616,6 +597,32 @@ mod tests {
         let got = exp16(&limits);
         assert_eq!(got[..8], [1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]);
         worst
+    }
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::ulp_checks::{worst_ulps, worst_ulps_f32};
+    use super::*;
+
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    fn exp_avx512(x: &[f64; 8]) -> [f64; 8] {
+        Avx512::load(x).exp_nonpositive().to_f64()
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    fn exp_avx2(x: &[f64; 8]) -> [f64; 8] {
+        Avx2::load(x).exp_nonpositive().to_f64()
+    }
+
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    fn exp_avx512_f32(x: &[f32; 16]) -> [f64; 16] {
+        Avx512F32::load(x).exp_nonpositive().to_f64()
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    fn exp_avx2_f32(x: &[f32; 16]) -> [f64; 16] {
+        Avx2F32::load(x).exp_nonpositive().to_f64()
     }
 
     #[test]

@@ -272,7 +272,7 @@ pub(super) fn block(
     #[cfg(target_arch = "x86_64")]
     return dispatch::<Avx512, Avx2, Portable>(path, src, queries, kernel, lse, out);
     #[cfg(not(target_arch = "x86_64"))]
-    return dispatch::<Portable>(path, src, queries, kernel, lse, out);
+    return dispatch::<Portable, Portable, Portable>(path, src, queries, kernel, lse, out);
 }
 
 /// [`block`] in `f32` (coordinates, costs, exponentials and 128-term lane sums in `f32`, lane
@@ -291,13 +291,12 @@ pub(super) fn block_f32(
     #[cfg(target_arch = "x86_64")]
     return dispatch::<Avx512F32, Avx2F32, PortableF32>(path, src, queries, kernel, lse, out);
     #[cfg(not(target_arch = "x86_64"))]
-    return dispatch::<PortableF32>(path, src, queries, kernel, lse, out);
+    return dispatch::<PortableF32, PortableF32, PortableF32>(path, src, queries, kernel, lse, out);
 }
 
 /// The loop on `path` with the AVX-512 vector `W`, the AVX2 vector `N` or the portable vector `P`
-/// (same lane type); `false` on the scalar path, on a path this CPU lacks (never chosen: see
-/// [`SimdPath`]), or for a dimension this path does not serve.
-#[cfg(target_arch = "x86_64")]
+/// (same lane type; off x86-64 all three are `P`); `false` on the scalar path, on a path this CPU
+/// lacks (never chosen: see [`SimdPath`]), or for a dimension this path does not serve.
 fn dispatch<W: Vector, N: Vector<Scalar = W::Scalar>, P: Vector<Scalar = W::Scalar>>(
     path: SimdPath,
     src: &Source<W::Scalar>,
@@ -311,28 +310,14 @@ fn dispatch<W: Vector, N: Vector<Scalar = W::Scalar>, P: Vector<Scalar = W::Scal
     }
     match path {
         // SAFETY: the CPU supports AVX-512F, AVX2 and FMA (checked by the guard).
+        #[cfg(target_arch = "x86_64")]
         SimdPath::Avx512 if has_avx512() => unsafe { avx512::<W>(src, queries, kernel, lse, out) },
         // SAFETY: the CPU supports AVX2 and FMA (checked by the guard).
+        #[cfg(target_arch = "x86_64")]
         SimdPath::Avx2 if has_avx2() => unsafe { avx2::<N>(src, queries, kernel, lse, out) },
         SimdPath::Portable => portable::<P>(src, queries, kernel, lse, out),
         _ => false,
     }
-}
-
-/// The portable loop on `path`: `false` on every other path.
-#[cfg(not(target_arch = "x86_64"))]
-fn dispatch<P: Vector>(
-    path: SimdPath,
-    src: &Source<P::Scalar>,
-    queries: &[f64],
-    kernel: PairKernel,
-    lse: &mut [f64],
-    out: Output,
-) -> bool {
-    if src.d > MAX_DIM || src.d == 0 || path != SimdPath::Portable {
-        return false;
-    }
-    portable::<P>(src, queries, kernel, lse, out)
 }
 
 #[cfg(target_arch = "x86_64")]
