@@ -21,8 +21,8 @@
 //! **Three loops**: for `d ≤ 8` (except on the `scalar` SIMD path), the register-tiled loop
 //! (`tiled`): cost, exponential and accumulation fused in registers for a tile of queries at a
 //! time (four on AVX-512, and on AVX2 up to d = 3; two on the portable path), with one running max
-//! per lane (Gaussian, Laplace and cube noise, and the Sinkhorn log-sum-exps of [`lse`]), on explicit AVX-512 or AVX2 vectors or
-//! on plain arrays the compiler vectorises (NEON on aarch64). Otherwise, in low dimension, the
+//! per lane (Gaussian, Laplace and cube noise, and the Sinkhorn log-sum-exps of [`lse`]), on
+//! explicit AVX-512 or AVX2 vectors or on plain arrays the compiler vectorises (NEON on aarch64). Otherwise, in low dimension, the
 //! chunked direct loop: the pairwise costs are computed on coordinate-major data in chunks
 //! (vectorised over data points by the compiler, for the vector unit of the path). Which
 //! implementation runs is the SIMD path ([`simd_path`]): the widest the CPU has, or one forced by
