@@ -4,8 +4,9 @@
 # bench/requirements-optional.txt, skipped with a note in the report when they cannot be
 # installed, imported or compiled), runs deeptransport and every peer on the same inputs in the
 # same invocation (deeptransport's Φ_t, deep DAE and Sinkhorn cases also once per SIMD path the
-# CPU runs, DEEPTRANSPORT_SIMD forced), checks that the answers agree, and rewrites BENCHMARKS.md
-# plus bench/results/ (results.json and one .jsonl per measurement family).
+# CPU runs, DEEPTRANSPORT_SIMD forced), times deeptransport-nn's training steps against PyTorch and
+# candle, checks that the answers agree, and rewrites BENCHMARKS.md plus bench/results/
+# (results.json and one .jsonl per measurement family).
 #   bash bench/run.sh            # all cases
 #   QUICK=1 bash bench/run.sh    # small sizes, for checking the scripts themselves (records nothing:
 #                                # its report goes to a temporary folder, printed at the end)
@@ -55,13 +56,16 @@ done < "${OPTIONAL_REQUIREMENTS:-bench/requirements-optional.txt}"
 
 cargo build --release -q -p deeptransport --example bench_dae --example bench_entropy \
   --example bench_w2 --example bench_sinkhorn --example bench_bures
+cargo build --release -q -p deeptransport-nn --example bench_train || echo "bench_train not built" >&2
 if [ "${QUICK:-0}" = 1 ]; then
   out=$(mktemp -d)
   export BENCH_MD="$out/BENCHMARKS.md"
   N_ENT=2000 N_W2=300 BURES_CALLS=20
+  TRAIN_ARGS=(--batch 256 --steps 100 --repeats 2)
 else
   out=bench/results
   N_ENT=100000 N_W2=4000 BURES_CALLS=200
+  TRAIN_ARGS=(--batch 256 --steps 2000 --repeats 5)
 fi
 "$PY" bench/peers/bench.py
 "$PY" bench/peers/bench_entropy.py --n "$N_ENT" --repeats 3 | tee "$out/entropy.jsonl"
@@ -73,6 +77,22 @@ for n in $N_W2 $([ "${QUICK:-0}" = 1 ] || echo 10000); do
   rm -f "$out"/w2_[xy]_*.npy
 done
 "$PY" bench/peers/bench_sinkhorn.py | tee "$out/sinkhorn.jsonl"
+# Training throughput (deeptransport-nn): PyTorch, then the Rust example (once it exists) with
+# deeptransport's own kernels and with candle, at 1 and 2 threads.
+: > "$out/train.jsonl"
+for t in 1 2; do
+  "$PY" bench/peers/bench_train.py "${TRAIN_ARGS[@]}" --threads "$t" | tee -a "$out/train.jsonl"
+  if [ -x target/release/examples/bench_train ]; then
+    for model in mlp resmlp ae; do
+      for opt in sgd adam; do
+        for impl in deeptransport candle; do
+          target/release/examples/bench_train --model "$model" --optimizer "$opt" "${TRAIN_ARGS[@]}" \
+            --threads "$t" --impl "$impl" | tee -a "$out/train.jsonl"
+        done
+      done
+    done
+  fi
+done
 if [ "${QUICK:-0}" = 1 ]; then
   RESULTS_DIR="$out" "$PY" bench/peers/report.py "$BENCH_MD"
   echo "QUICK run: report in $BENCH_MD (bench/results and BENCHMARKS.md untouched)"

@@ -1,6 +1,6 @@
-"""Appends the measurement sections (entropy, Bures W2, exact W2, Sinkhorn) to BENCHMARKS.md from the JSON
-lines that bench/run.sh collected in bench/results/*.jsonl, as ratios against the peer measured
-in the same run. Run by bench/run.sh after bench.py (which writes the head of BENCHMARKS.md)."""
+"""Appends the measurement sections (entropy, Bures W2, exact W2, Sinkhorn, training throughput)
+to BENCHMARKS.md from the JSON lines that bench/run.sh collected in bench/results/*.jsonl, as
+ratios against the peer measured in the same run. Run by bench/run.sh after bench.py (which writes the head of BENCHMARKS.md)."""
 import json
 import os
 import sys
@@ -165,10 +165,81 @@ def sinkhorn_section():
     return out
 
 
+OPT_LABEL = {"sgd": "SGD", "adam": "Adam"}
+
+
+def train_section():
+    """Training throughput of deeptransport-nn against PyTorch and candle (bench_train.py and
+    target/release/examples/bench_train), headed by the target: at least 1× PyTorch on the mlp,
+    same threads."""
+    rows = lines("train")
+    notes = [f'{r.get("impl", "?")} skipped: {r["skipped"]}' for r in rows if "skipped" in r]
+    rows = [r for r in rows if "skipped" not in r and "ms_per_step" in r]
+    if not rows:
+        return []
+    impls = [("pytorch", "PyTorch"), ("deeptransport", "deeptransport"), ("candle", "candle")]
+    by = {}  # (model, optimizer, threads) -> {impl: row}; the last line of a key wins
+    for r in rows:
+        by.setdefault((r["model"], r["optimizer"], r["threads"]), {})[r["impl"]] = r
+    model_order = {m: i for i, m in enumerate(("mlp", "resmlp", "ae"))}
+    opt_order = {o: i for i, o in enumerate(("sgd", "adam"))}
+    keys = sorted(by, key=lambda k: (model_order.get(k[0], 99), k[0], opt_order.get(k[1], 99), k[1], k[2]))
+    batch = rows[0]["batch"]
+
+    def ratio(k):
+        p, o = by[k].get("pytorch"), by[k].get("deeptransport")
+        return p["ms_per_step"] / o["ms_per_step"] if p and o else None
+
+    torch_v = next((r["torch"] for r in rows if r.get("torch")), None)
+    simd = sorted({r["simd"] for r in rows if r["impl"] == "deeptransport" and r.get("simd")})
+    out = [
+        f"## Training throughput (deeptransport-nn), float32, batch {batch}",
+        "",
+        "Models: `mlp` Linear(2,128) ReLU Linear(128,128) ReLU Linear(128,2); `resmlp` Linear(2,128) ReLU,",
+        "2 residual blocks `x + Linear(128,128)(ReLU(Linear(128,128)(x)))`, Linear(128,2); `ae` encoder",
+        "Linear(64,128) ReLU Linear(128,8), decoder Linear(8,128) ReLU Linear(128,64). Loss",
+        "`((out − y)²).sum(1).mean() + 1e-4 Σ ‖W‖²` (weight matrices only), targets a fixed N(0,1) batch",
+        "(the input for `ae`); SGD lr 0.01 (no momentum) or Adam lr 1e-3. One step = zero_grad, forward,",
+        "loss, backward, update, on one fixed batch. Cells: median ms per step over the repeats (50",
+        "warm-up steps first), samples/s = batch / median; × PyTorch = PyTorch time / deeptransport time",
+        "(> 1: deeptransport faster).",
+        "Peers: PyTorch"
+        + (f" {torch_v}" + (" (PyPI's CUDA build run on the CPU)" if "+cu" in torch_v else "") if torch_v else "")
+        + ", candle (the same models in Rust)"
+        + (f"; deeptransport SIMD path: {', '.join(simd)}" if simd else "") + ".",
+        "",
+    ]
+    out += [f"Note: {n}." for n in notes] + ([""] if notes else [])
+    verdicts = []
+    for t in sorted({k[2] for k in keys}):
+        mlp = [(k[1], ratio(k)) for k in keys if k[0] == "mlp" and k[2] == t]
+        if not mlp or any(r is None for _, r in mlp):
+            verdicts.append(f"{t} thread{'s' * (t != 1)}: not measured")
+            continue
+        status = "met" if all(r >= 1 for _, r in mlp) else "missed"
+        verdicts.append(f"{t} thread{'s' * (t != 1)}: {status} ("
+                        + ", ".join(f"{OPT_LABEL.get(o, o)} {r:.2f}×" for o, r in mlp) + ")")
+    out += [f"Target: at least 1× PyTorch on the mlp, same threads — {'; '.join(verdicts)}.", ""]
+    out += [
+        "| model | optimizer | threads | " + " | ".join(f"{l} (ms/step)" for _, l in impls) + " | "
+        + " | ".join(f"{l} (samples/s)" for _, l in impls) + " | × PyTorch |",
+        "|---|---|---|" + "---|" * (2 * len(impls) + 1),
+    ]
+    for k in keys:
+        cell = by[k]
+        ms = [f'{cell[i]["ms_per_step"]:.3f}' if i in cell else "—" for i, _ in impls]
+        sps = [f'{cell[i]["samples_per_s"]:,.0f}' if i in cell else "—" for i, _ in impls]
+        r = ratio(k)
+        out.append(f"| {k[0]} | {k[1]} | {k[2]} | " + " | ".join(ms) + " | " + " | ".join(sps)
+                   + f" | {f'{r:.2f}×' if r is not None else '—'} |")
+    return out
+
+
 def main():
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "BENCHMARKS.md"
     text = path.read_text().rstrip("\n").split("\n")
-    for section in (entropy_section(), bures_section(), w2_section(), sinkhorn_section()):
+    for section in (entropy_section(), bures_section(), w2_section(), sinkhorn_section(),
+                    train_section()):
         if section and section[-1].startswith("|") and not section[-1].startswith("|---"):
             text += [""] + section
     path.write_text("\n".join(text) + "\n")
