@@ -12,6 +12,7 @@ macro_rules! outln {
 }
 
 mod commands;
+mod experiments;
 mod figures;
 mod io;
 mod progress;
@@ -66,6 +67,7 @@ enum Command {
     Dae(commands::dae::Args),
     Deep(commands::deep::Args),
     Demo(commands::demo::Args),
+    Experiment(commands::experiment::Args),
     Flow(commands::flow::Args),
     Entropy(commands::entropy::Args),
     W2(commands::w2::Args),
@@ -108,7 +110,12 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 /// 2 for anything the user can fix (bad files, flags, parameters), 1 otherwise.
 fn exit_code(e: &anyhow::Error) -> u8 {
     let bad = e.chain().any(|c| {
-        c.downcast_ref::<BadInput>().is_some() || c.downcast_ref::<deeptransport::Error>().is_some()
+        c.downcast_ref::<BadInput>().is_some()
+            || c.downcast_ref::<deeptransport::Error>().is_some()
+            || matches!(
+                c.downcast_ref::<deeptransport_nn::Error>(),
+                Some(deeptransport_nn::Error::InvalidParameter { .. } | deeptransport_nn::Error::Shape { .. } | deeptransport_nn::Error::NonFinite { .. } | deeptransport_nn::Error::Weights(_))
+            )
     });
     if bad { 2 } else { 1 }
 }
@@ -156,6 +163,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dae(a) => &a.common,
         Command::Deep(a) => &a.common,
         Command::Demo(a) => &a.common,
+        Command::Experiment(a) => &a.common,
         Command::Flow(a) => &a.common,
         Command::Entropy(a) => &a.common,
         Command::W2(a) => &a.common,
@@ -165,6 +173,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dae(a) => commands::dae::run(a),
         Command::Deep(a) => commands::deep::run(a),
         Command::Demo(a) => commands::demo::run(a),
+        Command::Experiment(a) => commands::experiment::run(a),
         Command::Flow(a) => commands::flow::run(a),
         Command::Entropy(a) => commands::entropy::run(a),
         Command::W2(a) => commands::w2::run(a),

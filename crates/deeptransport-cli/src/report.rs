@@ -29,10 +29,12 @@ pub struct Section {
     pub tables: Vec<Table>,
     /// Figures (PNG bytes, embedded).
     pub figures: Vec<Figure>,
+    /// Links to other pages, `(relative href, text)`, listed under the text.
+    pub links: Vec<(String, String)>,
 }
 
 /// A claim of the paper next to what this run measured.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Claim {
     /// What the paper (or METHODS.md) states.
     pub paper: String,
@@ -116,6 +118,14 @@ impl Section {
         let _ = writeln!(h, "<h2>{}</h2>", escape(&self.title));
         for p in &self.text {
             let _ = writeln!(h, "<p>{}</p>", escape(p));
+        }
+        for (href, text) in &self.links {
+            let _ = writeln!(
+                h,
+                "<p><a href=\"{}\">{}</a></p>",
+                escape(href),
+                escape(text)
+            );
         }
         for c in &self.claims {
             let _ = writeln!(

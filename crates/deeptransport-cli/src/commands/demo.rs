@@ -12,8 +12,10 @@ use crate::figures::plot::{
     Axes, Figure as Plot, LegendAt, LineChart, Series, TrajectoryLayer, TrajectoryPanel, palette,
     render,
 };
+use crate::experiments::write_file;
 use crate::io::Output;
 use crate::report::{Claim, Figure, Report, Section, Table};
+use crate::commands::experiment::{Name, run_into};
 use crate::{Common, progress};
 use anyhow::{Context, Result};
 use deeptransport::dae;
@@ -27,7 +29,7 @@ use deeptransport::flow::gaussian::{
 use deeptransport::flow::ode::OdeOptions;
 use deeptransport::functional::gaussian_entropy;
 use deeptransport::functional::knn::{Estimator, entropy};
-use deeptransport::measure::{Empirical, Gaussian, Measure, Mixture};
+use deeptransport::measure::{Empirical, Gaussian, Measure};
 use deeptransport::noise::Noise;
 use deeptransport::wasserstein::w2_from_start;
 use ndarray::{Array2, Axis, array};
@@ -61,25 +63,7 @@ const TIMES: [f64; 4] = [0.05, 0.2, 0.5, 1.0];
 /// Small t at which the velocity is compared with the score.
 const T_SCORE: f64 = 1e-4;
 
-/// The built-in μ₀: three anisotropic Gaussian clusters in the plane.
-pub fn builtin_mixture() -> Mixture {
-    let comp = |m: [f64; 2], c: [[f64; 2]; 2]| {
-        Gaussian::new(
-            array![m[0], m[1]],
-            array![[c[0][0], c[0][1]], [c[1][0], c[1][1]]],
-        )
-        .expect("built-in covariances are SPD")
-    };
-    Mixture::new(
-        array![0.5, 0.3, 0.2],
-        vec![
-            comp([-2.0, 0.0], [[0.6, 0.25], [0.25, 0.4]]),
-            comp([2.0, 1.0], [[0.3, -0.1], [-0.1, 0.5]]),
-            comp([0.5, -2.5], [[0.8, 0.0], [0.0, 0.2]]),
-        ],
-    )
-    .expect("built-in weights are valid")
-}
+use crate::experiments::data::builtin_mixture;
 
 /// One stage of the demo: a report section and its entry in summary.json.
 struct Stage {
@@ -134,6 +118,13 @@ pub fn run(a: Args) -> Result<()> {
         bar.inc(1);
     }
     bar.finish_and_clear();
+    let mut experiments = serde_json::Map::new();
+    for name in [Name::DaeTraining] {
+        let (section, summary) = experiment_section(&a, name)?;
+        report.sections.push(section);
+        experiments.insert(name.label().into(), summary);
+    }
+    summary.insert("experiments".into(), Value::Object(experiments));
     let all_hold = report
         .sections
         .iter()
@@ -171,11 +162,34 @@ pub fn run(a: Args) -> Result<()> {
 
 type StageFn = fn(&Args) -> Result<Stage>;
 
-fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
-    Output::file(&dir.join(name))?
-        .commit_bytes(bytes)
-        .with_context(|| format!("writing {name}"))
+/// Runs an experiment in its quick form into `DIR/NAME/` and returns a demo section that links
+/// its report and repeats its claims, with its entry for `summary.json`.
+fn experiment_section(a: &Args, name: Name) -> Result<(Section, Value)> {
+    let dir = a.out.join(name.label());
+    let (outcome, summary) = run_into(name, dir, a.seed, true, a.common.quiet)
+        .with_context(|| format!("demo: experiment {}", name.label()))?;
+    let claims = outcome
+        .report
+        .sections
+        .iter()
+        .flat_map(|s| s.claims.iter().cloned())
+        .collect();
+    let href = format!("{}/report.html", name.label());
+    let section = Section {
+        title: format!("Networks: experiment {} (quick form)", name.label()),
+        text: vec![outcome.report.title.clone()],
+        links: vec![(href.clone(), format!("the experiment's report ({href})"))],
+        claims,
+        ..Section::default()
+    };
+    let entry = json!({
+        "report": href,
+        "all_claims_hold": outcome.all_hold(),
+        "claims": summary["claims"],
+    });
+    Ok((section, entry))
 }
+
 
 /// A paper figure (already written to the output folder) as a report figure.
 fn embed(w: &Written, caption: &str) -> Result<Figure> {
@@ -262,6 +276,7 @@ fn dae_stage(a: &Args) -> Result<Stage> {
         .all(|w| w[1]["covariance_trace_after"].as_f64() < w[0]["covariance_trace_after"].as_f64());
     Ok(Stage {
         section: Section {
+            links: vec![],
             title: "The optimal DAE is the posterior mean (Theorem 2.1, eqs. 3, 7, 8)".into(),
             text: vec![
                 "Φ_t of the sample (the exact empirical posterior mean, every pair by the streaming \
@@ -340,6 +355,7 @@ fn fig1_stage(a: &Args) -> Result<Stage> {
     }
     Ok(Stage {
         section: Section {
+            links: vec![],
             title: "Figure 1: the DAE transports mass to lower entropy".into(),
             text: vec![
                 "The optimal DAE of N(0, 1) is Φ_t(x) = x/(1 + t) (eq. 13), so Φ_t♯μ₀ = \
@@ -400,6 +416,7 @@ fn variance_table_stage(_a: &Args) -> Result<Stage> {
     let monotone = (1..rows.len()).all(|k| var(k) < var(k - 1) && var(k) > 0.5);
     Ok(Stage {
         section: Section {
+            links: vec![],
             title: "Deep DAEs: the variance table (Section 3.1)".into(),
             text: vec![
                 "μ₀ = N(0, 1), total noise variance t = 0.25 split over L layers of τ = t/L: each \
@@ -487,6 +504,7 @@ fn gradient_flow_stage(a: &Args) -> Result<Stage> {
         .all(|r| r["w2_from_flow_composition_tau_0.05"].as_f64() < r["w2_from_flow_dae"].as_f64());
     Ok(Stage {
         section: Section {
+            links: vec![],
             title: "The continuous DAE is the W₂ gradient flow of entropy (Section 4, Fig. 3)"
                 .into(),
             text: vec![
@@ -584,6 +602,7 @@ fn convergence_stage(a: &Args) -> Result<Stage> {
         .unwrap_or(f64::NAN);
     Ok(Stage {
         section: Section {
+            links: vec![],
             title: "Compositions converge to the continuous DAE (METHODS §4)".into(),
             text: vec![
                 "Points sampled from N(0, diag[2, 1]) moved by L layers of step τ = t/L (closed form) \
@@ -855,6 +874,7 @@ fn mixture_stage(a: &Args) -> Result<Stage> {
     let read = |p: &Path| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
     Ok(Stage {
         section: Section {
+            links: vec![],
             title: "Deep DAEs cluster data and lower its entropy (mixture version of Figure 2)"
                 .into(),
             text: vec![format!(

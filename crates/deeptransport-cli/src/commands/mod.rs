@@ -4,6 +4,7 @@ pub mod dae;
 pub mod deep;
 pub mod demo;
 pub mod entropy;
+pub mod experiment;
 pub mod figure;
 pub mod flow;
 pub mod w2;

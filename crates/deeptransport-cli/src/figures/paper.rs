@@ -66,7 +66,7 @@ pub fn paper_gaussian() -> Gaussian {
 }
 
 /// Writes a CSV with a header row, every number in the shortest form that round-trips exactly.
-fn write_csv(path: &Path, header: &[&str], rows: &[Vec<f64>]) -> Result<PathBuf> {
+pub(crate) fn write_csv(path: &Path, header: &[&str], rows: &[Vec<f64>]) -> Result<PathBuf> {
     let mut s = header.join(",");
     s.push('\n');
     for r in rows {

@@ -1,0 +1,92 @@
+//! `deeptransport experiment NAME`: one of the seeds' experiments, reproduced (module
+//! `experiments`, one file each).
+
+use crate::Common;
+use crate::experiments::{self, Options, Outcome};
+use anyhow::Result;
+use std::path::PathBuf;
+
+/// The experiments that exist so far (the contract also names geodesic, aeot and topology).
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum Name {
+    /// Trained DAEs against the optimal DAE Φ_t, and stacked DAEs (seed 001, Sections 2–3).
+    DaeTraining,
+}
+
+impl Name {
+    /// The contract's name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Name::DaeTraining => "dae-training",
+        }
+    }
+
+    fn run(self, o: &Options) -> Result<Outcome> {
+        match self {
+            Name::DaeTraining => experiments::dae_training::run(o),
+        }
+    }
+}
+
+/// Reproduce one of the seeds' experiments: train the networks it needs on built-in data, write
+/// DIR/report.html, DIR/summary.json and the figures. Exit 1 when a claim does not hold.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Example:\n  deeptransport experiment dae-training --quick --out dae-run --json")]
+pub struct Args {
+    /// Which experiment.
+    #[arg(value_enum)]
+    name: Name,
+    /// Output folder (created if missing; default ./deeptransport-NAME).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Seed of every sample, initialisation and shuffle.
+    #[arg(long, default_value_t = 0, value_name = "S")]
+    seed: u64,
+    /// The reduced version (under a minute).
+    #[arg(long)]
+    quick: bool,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Runs `name` into `out` and returns its summary; prints nothing.
+pub fn run_into(name: Name, out: PathBuf, seed: u64, quick: bool, quiet: bool) -> Result<(Outcome, serde_json::Value)> {
+    std::fs::create_dir_all(&out).map_err(|e| {
+        crate::BadInput::new(format!("{}: cannot create folder: {e}", out.display()))
+    })?;
+    crate::figures::plot::init_font()?;
+    let o = Options { out, seed, quick, quiet };
+    let outcome = name.run(&o)?;
+    let summary = outcome.write(&o)?;
+    Ok((outcome, summary))
+}
+
+pub fn run(a: Args) -> Result<()> {
+    let out = a
+        .out
+        .unwrap_or_else(|| PathBuf::from(format!("deeptransport-{}", a.name.label())));
+    let (outcome, summary) = run_into(a.name, out.clone(), a.seed, a.quick, a.common.quiet)?;
+    if a.json {
+        outln!("{summary}");
+    } else {
+        outln!("{}", outcome.report.title);
+        for s in &outcome.report.sections {
+            for c in &s.claims {
+                outln!("  {} {}", if c.holds { "ok  " } else { "FAIL" }, c.paper);
+                outln!("       {}", c.measured);
+            }
+        }
+        outln!("  wrote {0}/report.html and {0}/summary.json", out.display());
+    }
+    if !outcome.all_hold() {
+        anyhow::bail!(
+            "experiment {}: a claim did not hold (see {}/report.html)",
+            a.name.label(),
+            out.display()
+        );
+    }
+    Ok(())
+}

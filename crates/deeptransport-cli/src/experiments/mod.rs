@@ -1,0 +1,87 @@
+//! The seeds' experiments, one file each: a function from [`Options`] to an [`Outcome`] — the
+//! rows and claims of `summary.json`, an HTML report and the figures it embeds (written into the
+//! options' folder). `deeptransport experiment NAME` runs one; `demo` composes their quick forms.
+
+pub mod dae_training;
+pub mod data;
+
+use crate::io::Output;
+use crate::report::{Report, Section};
+use anyhow::{Context, Result};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+/// What every experiment is given.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The folder its report, summary and figures go to (created by the caller).
+    pub out: PathBuf,
+    /// Seed of every sample, initialisation and shuffle.
+    pub seed: u64,
+    /// The reduced version (under a minute on 2 cores).
+    pub quick: bool,
+    /// No progress bar.
+    pub quiet: bool,
+}
+
+/// An experiment's result: its report (sections with claims, tables and figures), the rows of its
+/// summary, and any further summary keys.
+pub struct Outcome {
+    /// The contract's name (`dae-training`, …).
+    pub name: &'static str,
+    /// The report; its sections' claims are the summary's `claims`.
+    pub report: Report,
+    /// One object per configuration (keys fixed by the contract for each experiment).
+    pub rows: Vec<Value>,
+    /// Further summary keys.
+    pub extra: serde_json::Map<String, Value>,
+}
+
+impl Outcome {
+    /// Whether every claim held.
+    pub fn all_hold(&self) -> bool {
+        claims(&self.report.sections).all(|c| c.holds)
+    }
+
+    /// The summary: `experiment`, `seed`, `quick`, `claims` (`{claim, holds, evidence}`), `rows`,
+    /// then the extra keys.
+    pub fn summary(&self, o: &Options) -> Value {
+        let mut s = serde_json::Map::new();
+        s.insert("experiment".into(), json!(self.name));
+        s.insert("seed".into(), json!(o.seed));
+        s.insert("quick".into(), json!(o.quick));
+        s.insert(
+            "claims".into(),
+            claims(&self.report.sections)
+                .map(|c| json!({"claim": c.paper, "holds": c.holds, "evidence": c.measured}))
+                .collect(),
+        );
+        s.insert("rows".into(), Value::Array(self.rows.clone()));
+        s.insert("all_claims_hold".into(), json!(self.all_hold()));
+        s.extend(self.extra.clone());
+        Value::Object(s)
+    }
+
+    /// Writes `report.html` and `summary.json` into `o.out` (each atomically).
+    pub fn write(&self, o: &Options) -> Result<Value> {
+        let summary = self.summary(o);
+        write_file(&o.out, "report.html", self.report.to_html().as_bytes())?;
+        write_file(
+            &o.out,
+            "summary.json",
+            serde_json::to_string_pretty(&summary)?.as_bytes(),
+        )?;
+        Ok(summary)
+    }
+}
+
+fn claims(sections: &[Section]) -> impl Iterator<Item = &crate::report::Claim> {
+    sections.iter().flat_map(|s| &s.claims)
+}
+
+/// Writes `bytes` to `dir/name` through a temporary file renamed into place.
+pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    Output::file(&dir.join(name))?
+        .commit_bytes(bytes)
+        .with_context(|| format!("writing {name}"))
+}
