@@ -114,7 +114,12 @@ fn exit_code(e: &anyhow::Error) -> u8 {
             || c.downcast_ref::<deeptransport::Error>().is_some()
             || matches!(
                 c.downcast_ref::<deeptransport_nn::Error>(),
-                Some(deeptransport_nn::Error::InvalidParameter { .. } | deeptransport_nn::Error::Shape { .. } | deeptransport_nn::Error::NonFinite { .. } | deeptransport_nn::Error::Weights(_))
+                Some(
+                    deeptransport_nn::Error::InvalidParameter { .. }
+                        | deeptransport_nn::Error::Shape { .. }
+                        | deeptransport_nn::Error::NonFinite { .. }
+                        | deeptransport_nn::Error::Weights(_)
+                )
             )
     });
     if bad { 2 } else { 1 }

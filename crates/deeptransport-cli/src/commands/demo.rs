@@ -7,15 +7,15 @@
 //! continuous DAE, and entropy decreasing along the deep DAE on data. Everything lands in `DIR/`:
 //! the figures (SVG, PNG and their numbers), `report.html` and `summary.json`.
 
+use crate::commands::experiment::{Name, run_into};
+use crate::experiments::write_file;
 use crate::figures::paper::{self, Written, paper_gaussian};
 use crate::figures::plot::{
     Axes, Figure as Plot, LegendAt, LineChart, Series, TrajectoryLayer, TrajectoryPanel, palette,
     render,
 };
-use crate::experiments::write_file;
 use crate::io::Output;
 use crate::report::{Claim, Figure, Report, Section, Table};
-use crate::commands::experiment::{Name, run_into};
 use crate::{Common, progress};
 use anyhow::{Context, Result};
 use deeptransport::dae;
@@ -189,7 +189,6 @@ fn experiment_section(a: &Args, name: Name) -> Result<(Section, Value)> {
     });
     Ok((section, entry))
 }
-
 
 /// A paper figure (already written to the output folder) as a report figure.
 fn embed(w: &Written, caption: &str) -> Result<Figure> {

@@ -31,7 +31,9 @@ impl Name {
 /// Reproduce one of the seeds' experiments: train the networks it needs on built-in data, write
 /// DIR/report.html, DIR/summary.json and the figures. Exit 1 when a claim does not hold.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Example:\n  deeptransport experiment dae-training --quick --out dae-run --json")]
+#[command(
+    after_help = "Example:\n  deeptransport experiment dae-training --quick --out dae-run --json"
+)]
 pub struct Args {
     /// Which experiment.
     #[arg(value_enum)]
@@ -53,12 +55,23 @@ pub struct Args {
 }
 
 /// Runs `name` into `out` and returns its summary; prints nothing.
-pub fn run_into(name: Name, out: PathBuf, seed: u64, quick: bool, quiet: bool) -> Result<(Outcome, serde_json::Value)> {
+pub fn run_into(
+    name: Name,
+    out: PathBuf,
+    seed: u64,
+    quick: bool,
+    quiet: bool,
+) -> Result<(Outcome, serde_json::Value)> {
     std::fs::create_dir_all(&out).map_err(|e| {
         crate::BadInput::new(format!("{}: cannot create folder: {e}", out.display()))
     })?;
     crate::figures::plot::init_font()?;
-    let o = Options { out, seed, quick, quiet };
+    let o = Options {
+        out,
+        seed,
+        quick,
+        quiet,
+    };
     let outcome = name.run(&o)?;
     let summary = outcome.write(&o)?;
     Ok((outcome, summary))
@@ -79,7 +92,10 @@ pub fn run(a: Args) -> Result<()> {
                 outln!("       {}", c.measured);
             }
         }
-        outln!("  wrote {0}/report.html and {0}/summary.json", out.display());
+        outln!(
+            "  wrote {0}/report.html and {0}/summary.json",
+            out.display()
+        );
     }
     if !outcome.all_hold() {
         anyhow::bail!(

@@ -68,8 +68,8 @@ impl Config {
                 digits_ts: vec![0.1],
                 digits_ns: vec![200, 1797],
                 digits_width: 256,
-                steps: 3000,
-                digits_steps: 6000,
+                steps: 2000,
+                digits_steps: 2500,
                 batch: 128,
                 test_mixture: 8000,
                 test_digits: 2000,
@@ -217,9 +217,22 @@ pub fn run(o: &Options) -> Result<Outcome> {
             bar.set_message(format!("dae-training: mixture t = {t}, n = {n}"));
             let stream = 1000 + 100 * ti as u64 + ni as u64;
             let train = mix.sample(n, &mut rng(o.seed, stream));
-            let (net, epochs) = train_dae(&train, t, c.mixture_width, c.steps, c.batch, o.seed ^ stream)?;
+            let (net, epochs) = train_dae(
+                &train,
+                t,
+                c.mixture_width,
+                c.steps,
+                c.batch,
+                o.seed ^ stream,
+            )?;
             let g = net.forward(noisy.view())?;
-            rows.push(Row { data: "mixture", t, n_train: n, epochs, eval: evaluate(&g, &phi, &clean) });
+            rows.push(Row {
+                data: "mixture",
+                t,
+                n_train: n,
+                epochs,
+                eval: evaluate(&g, &phi, &clean),
+            });
             if ti + 1 == c.mixture_ts.len() && ni + 1 == c.mixture_ns.len() {
                 field = Some((net, t, n));
             }
@@ -230,7 +243,9 @@ pub fn run(o: &Options) -> Result<Outcome> {
     let atoms = Empirical::new(images.clone())?;
     for (ti, &t) in c.digits_ts.iter().enumerate() {
         let mut r = rng(o.seed, 300 + ti as u64);
-        let picks: Vec<usize> = (0..c.test_digits).map(|_| r.random_range(0..images.nrows())).collect();
+        let picks: Vec<usize> = (0..c.test_digits)
+            .map(|_| r.random_range(0..images.nrows()))
+            .collect();
         let clean = images.select(Axis(0), &picks);
         let noisy = add_noise(&clean, t, &mut r);
         let phi = dae::empirical(&atoms, Noise::Gaussian, t, noisy.view(), &|_| {})?;
@@ -239,10 +254,22 @@ pub fn run(o: &Options) -> Result<Outcome> {
             let stream = 2000 + 100 * ti as u64 + ni as u64;
             let chosen = sample_indices(&mut rng(o.seed, stream), images.nrows(), n).into_vec();
             let train = images.select(Axis(0), &chosen);
-            let (net, epochs) =
-                train_dae(&train, t, c.digits_width, c.digits_steps, c.batch, o.seed ^ stream)?;
+            let (net, epochs) = train_dae(
+                &train,
+                t,
+                c.digits_width,
+                c.digits_steps,
+                c.batch,
+                o.seed ^ stream,
+            )?;
             let g = net.forward(noisy.view())?;
-            rows.push(Row { data: "digits", t, n_train: n, epochs, eval: evaluate(&g, &phi, &clean) });
+            rows.push(Row {
+                data: "digits",
+                t,
+                n_train: n,
+                epochs,
+                eval: evaluate(&g, &phi, &clean),
+            });
             bar.inc(1);
         }
     }
@@ -259,7 +286,10 @@ pub fn run(o: &Options) -> Result<Outcome> {
     ];
     let report = build_report(o, &c, &rows, &stacked, figures, &weights);
     let mut extra = serde_json::Map::new();
-    extra.insert("stacked".into(), Value::Array(stacked.iter().map(StackRow::json).collect()));
+    extra.insert(
+        "stacked".into(),
+        Value::Array(stacked.iter().map(StackRow::json).collect()),
+    );
     extra.insert("weights".into(), json!(weights));
     Ok(Outcome {
         name: "dae-training",
@@ -300,15 +330,29 @@ fn stacked_dae(c: &Config, mix: &Mixture, seed: u64, tick: &dyn Fn()) -> Result<
     let particles = mix.sample(c.stack_particles, &mut rng(seed, 401));
     let queries = mix.sample(2000, &mut rng(seed, 402));
     let taus = vec![c.stack_tau; c.stack_layers];
-    let composition = deep_dae(particles.view(), None, Noise::Gaussian, &taus, Some(queries.view()), &|_| {})?
-        .queries
-        .context("deep_dae returns the queries' trajectory")?;
+    let composition = deep_dae(
+        particles.view(),
+        None,
+        Noise::Gaussian,
+        &taus,
+        Some(queries.view()),
+        &|_| {},
+    )?
+    .queries
+    .context("deep_dae returns the queries' trajectory")?;
     let mut z = train;
     let mut q = queries.clone();
     let mut out = Vec::new();
     for l in 1..=c.stack_layers {
         let stream = 500 + l as u64;
-        let (net, _) = train_dae(&z, c.stack_tau, c.mixture_width, c.steps, c.batch, seed ^ stream)?;
+        let (net, _) = train_dae(
+            &z,
+            c.stack_tau,
+            c.mixture_width,
+            c.steps,
+            c.batch,
+            seed ^ stream,
+        )?;
         z = net.forward(z.view())?;
         q = net.forward(q.view())?;
         // ℓτ rounded to 9 decimals, so 3 × 0.2 reads 0.6 in the summary and the labels.
@@ -347,7 +391,12 @@ fn build_report(
     // Theorem 2.1: no DAE beats Φ_t. A row "beats" it only beyond 3 paired standard errors.
     let worst = rows
         .iter()
-        .map(|r| ((r.eval.risk_trained - r.eval.risk_optimal) / r.eval.excess_se, r))
+        .map(|r| {
+            (
+                (r.eval.risk_trained - r.eval.risk_optimal) / r.eval.excess_se,
+                r,
+            )
+        })
         .min_by(|a, b| a.0.total_cmp(&b.0))
         .expect("rows");
     let ordering = Claim {
@@ -385,10 +434,17 @@ fn build_report(
     let mut falls = true;
     let mut seqs = Vec::new();
     for data in ["mixture", "digits"] {
-        let ts = if data == "mixture" { &c.mixture_ts } else { &c.digits_ts };
+        let ts = if data == "mixture" {
+            &c.mixture_ts
+        } else {
+            &c.digits_ts
+        };
         for &t in ts {
             let seq: Vec<&Row> = rows.iter().filter(|r| r.data == data && r.t == t).collect();
-            let (first, last) = (seq[0].eval.l2_to_optimal, seq[seq.len() - 1].eval.l2_to_optimal);
+            let (first, last) = (
+                seq[0].eval.l2_to_optimal,
+                seq[seq.len() - 1].eval.l2_to_optimal,
+            );
             falls &= last < first;
             seqs.push(format!(
                 "{data} t = {t}: {}",
@@ -426,13 +482,21 @@ fn build_report(
             })
             .collect::<Vec<_>>()
             .join("; "),
-        holds: deep_rows.iter().all(|s| s.l2_to_composition < s.l2_to_single),
+        holds: deep_rows
+            .iter()
+            .all(|s| s.l2_to_composition < s.l2_to_single),
     };
 
     let table = Table {
         caption: "Trained DAEs against the optimal DAE on held-out noisy points".into(),
         header: [
-            "data", "t", "n_train", "epochs", "risk_trained", "risk_optimal", "excess (SE)",
+            "data",
+            "t",
+            "n_train",
+            "epochs",
+            "risk_trained",
+            "risk_optimal",
+            "excess (SE)",
             "l2_to_optimal",
         ]
         .map(String::from)
@@ -448,7 +512,11 @@ fn build_report(
                     r.epochs.to_string(),
                     fmt(e.risk_trained),
                     fmt(e.risk_optimal),
-                    format!("{} ({})", fmt_e(e.risk_trained - e.risk_optimal), fmt_e(e.excess_se)),
+                    format!(
+                        "{} ({})",
+                        fmt_e(e.risk_trained - e.risk_optimal),
+                        fmt_e(e.excess_se)
+                    ),
                     fmt_e(e.l2_to_optimal),
                 ]
             })
@@ -460,9 +528,15 @@ fn build_report(
              optimal DAEs and the single optimal DAE of the same total variance",
             c.stack_tau, c.stack_n
         ),
-        header: ["layers ℓ", "total t = ℓτ", "|stack − composition|²", "|stack − Φ_ℓτ|²", "|composition − Φ_ℓτ|²"]
-            .map(String::from)
-            .to_vec(),
+        header: [
+            "layers ℓ",
+            "total t = ℓτ",
+            "|stack − composition|²",
+            "|stack − Φ_ℓτ|²",
+            "|composition − Φ_ℓτ|²",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows: stacked
             .iter()
             .map(|s| {
@@ -534,7 +608,13 @@ fn build_report(
 }
 
 /// A figure written into the output folder, as a report figure.
-fn embed(o: &Options, stem: &str, plot: &Plot, size: (u32, u32), caption: String) -> Result<Figure> {
+fn embed(
+    o: &Options,
+    stem: &str,
+    plot: &Plot,
+    size: (u32, u32),
+    caption: String,
+) -> Result<Figure> {
     let rendered = render(&o.out.join(stem), size.0, size.1, plot)?;
     Ok(Figure {
         png: std::fs::read(&rendered.png)
@@ -555,12 +635,21 @@ fn displacement_figure(
     let k = 19;
     let grid = Array2::from_shape_fn((k * k, 2), |(i, j)| {
         let (a, b) = (i / k, i % k);
-        if j == 0 { -4.5 + 9.0 * a as f64 / (k - 1) as f64 } else { -4.5 + 8.0 * b as f64 / (k - 1) as f64 }
+        if j == 0 {
+            -4.5 + 9.0 * a as f64 / (k - 1) as f64
+        } else {
+            -4.5 + 8.0 * b as f64 / (k - 1) as f64
+        }
     });
     let trained = net.forward(grid.view())?;
     let optimal = dae::mixture(mix, t, grid.view())?;
     let numbers: Vec<Vec<f64>> = (0..k * k)
-        .map(|i| [grid.row(i), trained.row(i), optimal.row(i)].iter().flat_map(|r| r.to_vec()).collect())
+        .map(|i| {
+            [grid.row(i), trained.row(i), optimal.row(i)]
+                .iter()
+                .flat_map(|r| r.to_vec())
+                .collect()
+        })
         .collect();
     write_csv(
         &o.out.join("displacement_field.csv"),
@@ -570,7 +659,10 @@ fn displacement_figure(
     let panel = |title: String, moved: &Array2<f64>| -> Result<Panel> {
         let traj = Trajectory::from_layers(vec![grid.clone(), moved.clone()], vec![0.0, t])?;
         Ok(TrajectoryPanel::new(
-            Axes::new(title, "x₁", "x₂").x_range(-5.0, 5.0).y_range(-5.0, 4.0).equal_aspect(),
+            Axes::new(title, "x₁", "x₂")
+                .x_range(-5.0, 5.0)
+                .y_range(-5.0, 4.0)
+                .equal_aspect(),
         )
         .layer(TrajectoryLayer::grey(traj).markers(vec![1]).width(2))
         .into())
@@ -598,8 +690,12 @@ fn displacement_figure(
 /// `l2_to_optimal` against `n_train`, one line per (data, t), log–log.
 fn l2_figure(o: &Options, rows: &[Row]) -> Result<Figure> {
     let mut chart = LineChart::new(
-        Axes::new("Distance of the trained DAE to Φ_t", "log₁₀ n_train", "log₁₀ E|g − Φ_t|²")
-            .legend(LegendAt::UpperRight),
+        Axes::new(
+            "Distance of the trained DAE to Φ_t",
+            "log₁₀ n_train",
+            "log₁₀ E|g − Φ_t|²",
+        )
+        .legend(LegendAt::UpperRight),
     );
     let mut keys: Vec<(&str, f64)> = Vec::new();
     for r in rows {
@@ -613,7 +709,12 @@ fn l2_figure(o: &Options, rows: &[Row]) -> Result<Figure> {
             .iter()
             .filter(|r| r.data == *data && r.t == *t)
             .map(|r| {
-                csv.push(vec![if *data == "mixture" { 0.0 } else { 1.0 }, *t, r.n_train as f64, r.eval.l2_to_optimal]);
+                csv.push(vec![
+                    if *data == "mixture" { 0.0 } else { 1.0 },
+                    *t,
+                    r.n_train as f64,
+                    r.eval.l2_to_optimal,
+                ]);
                 ((r.n_train as f64).log10(), r.eval.l2_to_optimal.log10())
             })
             .collect();
@@ -624,7 +725,11 @@ fn l2_figure(o: &Options, rows: &[Row]) -> Result<Figure> {
         }
         chart = chart.series(series);
     }
-    write_csv(&o.out.join("l2_to_optimal.csv"), &["digits", "t", "n_train", "l2_to_optimal"], &csv)?;
+    write_csv(
+        &o.out.join("l2_to_optimal.csv"),
+        &["digits", "t", "n_train", "l2_to_optimal"],
+        &csv,
+    )?;
     embed(
         o,
         "l2_to_optimal",

@@ -36,7 +36,9 @@ pub fn digits() -> (Array2<f64>, Vec<usize>) {
     let mut pixels = Vec::with_capacity(DIGITS_N * 64);
     let mut labels = Vec::with_capacity(DIGITS_N);
     for line in DIGITS_CSV.lines().skip(1) {
-        let mut cells = line.split(',').map(|c| c.parse::<u8>().expect("digits.csv is integral"));
+        let mut cells = line
+            .split(',')
+            .map(|c| c.parse::<u8>().expect("digits.csv is integral"));
         labels.push(cells.next().expect("a label") as usize);
         pixels.extend(cells.map(|v| v as f64 / 16.0));
     }

@@ -1,0 +1,122 @@
+//! `deeptransport experiment`: the contract's summary keys, the files, determinism across thread
+//! counts, the saved network, and usage errors.
+
+mod common;
+
+use common::bin;
+use std::fs;
+
+fn run(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = bin().args(args).current_dir(dir).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn dae_training_quick_writes_the_contracts_summary_and_is_identical_on_any_thread_count() {
+    let w = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = run(
+        w.path(),
+        &[
+            "experiment",
+            "dae-training",
+            "--quick",
+            "--out",
+            "a",
+            "--seed",
+            "3",
+            "--json",
+            "--quiet",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}\n{stdout}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is one JSON object");
+    assert_eq!(v["experiment"], "dae-training");
+    assert_eq!(v["seed"], 3);
+    let claims = v["claims"].as_array().unwrap();
+    assert!(claims.len() >= 4);
+    for c in claims {
+        assert!(c["claim"].is_string() && c["holds"].is_boolean() && c["evidence"].is_string());
+    }
+    let rows = v["rows"].as_array().unwrap();
+    assert!(rows.len() >= 6);
+    for r in rows {
+        for key in [
+            "t",
+            "n_train",
+            "epochs",
+            "risk_trained",
+            "risk_optimal",
+            "l2_to_optimal",
+        ] {
+            assert!(r[key].is_number(), "row lacks {key}: {r}");
+        }
+        // Theorem 2.1 (with the Monte-Carlo margin the claim uses) holds row by row.
+        let excess = r["risk_trained"].as_f64().unwrap() - r["risk_optimal"].as_f64().unwrap();
+        assert!(excess > -3.0 * r["excess_risk_se"].as_f64().unwrap(), "{r}");
+    }
+    for f in [
+        "report.html",
+        "summary.json",
+        "displacement_field.png",
+        "displacement_field.svg",
+        "l2_to_optimal.png",
+        "l2_to_optimal.svg",
+        "displacement_field.csv",
+        "l2_to_optimal.csv",
+    ] {
+        assert!(w.path().join("a").join(f).is_file(), "missing {f}");
+    }
+    let html = fs::read_to_string(w.path().join("a/report.html")).unwrap();
+    assert_eq!(html.matches("data:image/png;base64,").count(), 2);
+
+    // The same seed on one thread: the same numbers, byte for byte.
+    let (code, _, stderr) = run(
+        w.path(),
+        &[
+            "experiment",
+            "dae-training",
+            "--quick",
+            "--out",
+            "b",
+            "--seed",
+            "3",
+            "--threads",
+            "1",
+            "--quiet",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        fs::read(w.path().join("a/summary.json")).unwrap(),
+        fs::read(w.path().join("b/summary.json")).unwrap()
+    );
+
+    // The saved network reproduces the figure's numbers: load, run on the grid, compare.
+    let weights = v["weights"].as_str().unwrap();
+    let net = deeptransport_nn::Network::<f32>::load(&w.path().join("a").join(weights)).unwrap();
+    let csv = fs::read_to_string(w.path().join("a/displacement_field.csv")).unwrap();
+    let rows: Vec<Vec<f64>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(|c| c.parse().unwrap()).collect())
+        .collect();
+    let grid = ndarray::Array2::from_shape_fn((rows.len(), 2), |(i, j)| rows[i][j]);
+    let g = net.forward(grid.view()).unwrap();
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!((g[[i, 0]], g[[i, 1]]), (r[2], r[3]), "grid row {i}");
+    }
+}
+
+#[test]
+fn an_unknown_experiment_is_a_usage_error() {
+    let w = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(w.path(), &["experiment", "no-such-thing"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("dae-training"), "{stderr}");
+    let (code, _, stderr) = run(w.path(), &["experiment", "dae-training", "--seed", "-1"]);
+    assert_eq!(code, 2, "{stderr}");
+}
