@@ -35,5 +35,7 @@ pub use loss::Targets;
 pub use network::{Kind, MAX_PARAMETERS, MAX_STAGES, MAX_WIDTH, Network, Stage};
 pub use optim::Optimizer;
 pub use real::Real;
-pub use train::{EpochStats, MAX_EPOCHS, MAX_SAMPLE_PASSES, TrainOptions, fit, gradients};
+pub use train::{
+    EpochStats, Gradients, MAX_EPOCHS, MAX_SAMPLE_PASSES, TrainOptions, fit, gradients,
+};
 pub use weights::METADATA_KEY;

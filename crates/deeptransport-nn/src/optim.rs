@@ -105,7 +105,7 @@ impl<T: Real> State<T> {
     /// One update of `p` given its gradient `g`, at step `k ≥ 1`.
     pub(crate) fn step(&mut self, opt: &Optimizer, k: u64, p: &mut [T], g: &[T]) {
         match *opt {
-            Optimizer::Sgd { lr, momentum } if momentum == 0.0 => {
+            Optimizer::Sgd { lr, momentum: 0.0 } => {
                 let lr = T::of(lr);
                 for (p, &g) in p.iter_mut().zip(g) {
                     *p -= lr * g;

@@ -345,6 +345,9 @@ pub fn fit<T: Real>(
     Ok(history)
 }
 
+/// `(∂L/∂W, ∂L/∂b)` of every affine map, in stage order.
+pub type Gradients<T> = Vec<(Vec<T>, Vec<T>)>;
+
 /// The data loss `L` of [`Targets`] and its gradient for every weight and bias, in the order of
 /// [`Network::stages`] and [`Stage::linears`] (`(∂L/∂W, ∂L/∂b)` per affine map), on the rows of
 /// `inputs` (no noise, no penalty). For checking back-propagation against an independent
@@ -353,7 +356,7 @@ pub fn gradients<T: Real>(
     net: &Network<T>,
     inputs: ArrayView2<f64>,
     targets: Targets,
-) -> Result<(f64, Vec<(Vec<T>, Vec<T>)>)> {
+) -> Result<(f64, Gradients<T>)> {
     let n = inputs.nrows();
     let classes = matches!(targets, Targets::Classes(_));
     let d_out = net.output_dim();

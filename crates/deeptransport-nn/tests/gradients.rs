@@ -2,7 +2,7 @@
 //! same weights (agreement to rounding) and central finite differences (agreement to O(h²)).
 
 use candle_core::{D, Device, Tensor, Var};
-use deeptransport_nn::{Activation, Network, Stage, Targets, gradients};
+use deeptransport_nn::{Activation, Gradients, Network, Stage, Targets, gradients};
 use ndarray::Array2;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
@@ -28,7 +28,7 @@ fn candle_gradients(
     net: &Network<f64>,
     x: &Array2<f64>,
     targets: Targets,
-) -> (f64, Vec<(Vec<f64>, Vec<f64>)>) {
+) -> (f64, Gradients<f64>) {
     let dev = Device::Cpu;
     let t = |v: &[f64], shape: &[usize]| Tensor::from_vec(v.to_vec(), shape, &dev).unwrap();
     let mut vars = Vec::new();
@@ -110,7 +110,7 @@ fn candle_gradients(
 }
 
 /// Largest |a − b| relative to the largest |b| of the whole network's gradient.
-fn max_rel(ours: &[(Vec<f64>, Vec<f64>)], reference: &[(Vec<f64>, Vec<f64>)]) -> f64 {
+fn max_rel(ours: &Gradients<f64>, reference: &Gradients<f64>) -> f64 {
     let all = |g: &[(Vec<f64>, Vec<f64>)]| -> Vec<f64> {
         g.iter()
             .flat_map(|(w, b)| w.iter().chain(b).copied())

@@ -119,7 +119,7 @@ pub fn run(a: Args) -> Result<()> {
     }
     bar.finish_and_clear();
     let mut experiments = serde_json::Map::new();
-    for name in [Name::DaeTraining] {
+    for &name in <Name as clap::ValueEnum>::value_variants() {
         let (section, summary) = experiment_section(&a, name)?;
         report.sections.push(section);
         experiments.insert(name.label().into(), summary);

@@ -680,10 +680,9 @@ fn displacement_figure(
         "displacement_field",
         &plot,
         (1200, 620),
-        format!(
-            "Each segment joins a grid point x to its image (dot); left the trained DAE, right the \
-             optimal Φ_t of the mixture. Numbers: displacement_field.csv."
-        ),
+        "Each segment joins a grid point x to its image (dot); left the trained DAE, right the \
+         optimal Φ_t of the mixture. Numbers: displacement_field.csv."
+            .into(),
     )
 }
 
