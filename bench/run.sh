@@ -56,7 +56,7 @@ done < "${OPTIONAL_REQUIREMENTS:-bench/requirements-optional.txt}"
 
 cargo build --release -q -p deeptransport --example bench_dae --example bench_entropy \
   --example bench_w2 --example bench_sinkhorn --example bench_bures
-cargo build --release -q -p deeptransport-nn --example bench_train || echo "bench_train not built" >&2
+cargo build --release -q -p deeptransport-nn --example bench_train
 if [ "${QUICK:-0}" = 1 ]; then
   out=$(mktemp -d)
   export BENCH_MD="$out/BENCHMARKS.md"
@@ -65,7 +65,7 @@ if [ "${QUICK:-0}" = 1 ]; then
 else
   out=bench/results
   N_ENT=100000 N_W2=4000 BURES_CALLS=200
-  TRAIN_ARGS=(--batch 256 --steps 2000 --repeats 5)
+  TRAIN_ARGS=(--batch 256 --steps 1000 --repeats 5)
 fi
 "$PY" bench/peers/bench.py
 "$PY" bench/peers/bench_entropy.py --n "$N_ENT" --repeats 3 | tee "$out/entropy.jsonl"
@@ -77,21 +77,19 @@ for n in $N_W2 $([ "${QUICK:-0}" = 1 ] || echo 10000); do
   rm -f "$out"/w2_[xy]_*.npy
 done
 "$PY" bench/peers/bench_sinkhorn.py | tee "$out/sinkhorn.jsonl"
-# Training throughput (deeptransport-nn): PyTorch, then the Rust example (once it exists) with
-# deeptransport's own kernels and with candle, at 1 and 2 threads.
+# Training throughput (deeptransport-nn): PyTorch, then the Rust example with deeptransport-nn's
+# own forward/backward and with candle, at 1 and 2 threads.
 : > "$out/train.jsonl"
 for t in 1 2; do
   "$PY" bench/peers/bench_train.py "${TRAIN_ARGS[@]}" --threads "$t" | tee -a "$out/train.jsonl"
-  if [ -x target/release/examples/bench_train ]; then
-    for model in mlp resmlp ae; do
-      for opt in sgd adam; do
-        for impl in deeptransport candle; do
-          target/release/examples/bench_train --model "$model" --optimizer "$opt" "${TRAIN_ARGS[@]}" \
-            --threads "$t" --impl "$impl" | tee -a "$out/train.jsonl"
-        done
+  for model in mlp resmlp ae; do
+    for opt in sgd adam; do
+      for impl in deeptransport candle; do
+        target/release/examples/bench_train --model "$model" --optimizer "$opt" "${TRAIN_ARGS[@]}" \
+          --threads "$t" --impl "$impl" | tee -a "$out/train.jsonl"
       done
     done
-  fi
+  done
 done
 if [ "${QUICK:-0}" = 1 ]; then
   RESULTS_DIR="$out" "$PY" bench/peers/report.py "$BENCH_MD"
