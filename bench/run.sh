@@ -65,7 +65,7 @@ if [ "${QUICK:-0}" = 1 ]; then
 else
   out=bench/results
   N_ENT=100000 N_W2=4000 BURES_CALLS=200
-  TRAIN_ARGS=(--batch 256 --steps 1000 --repeats 5)
+  TRAIN_ARGS=(--batch 256 --steps 500 --repeats 5)
 fi
 "$PY" bench/peers/bench.py
 "$PY" bench/peers/bench_entropy.py --n "$N_ENT" --repeats 3 | tee "$out/entropy.jsonl"
@@ -77,18 +77,7 @@ for n in $N_W2 $([ "${QUICK:-0}" = 1 ] || echo 10000); do
   rm -f "$out"/w2_[xy]_*.npy
 done
 "$PY" bench/peers/bench_sinkhorn.py | tee "$out/sinkhorn.jsonl"
-# Training throughput (deeptransport-nn): PyTorch, then the Rust example with deeptransport-nn's
-# own forward/backward and with candle, at 1 and 2 threads.
-: > "$out/train.jsonl"
-for t in 1 2; do
-  "$PY" bench/peers/bench_train.py "${TRAIN_ARGS[@]}" --threads "$t" | tee -a "$out/train.jsonl"
-  for model in mlp resmlp ae; do
-    for opt in sgd adam; do
-      for impl in deeptransport candle; do
-        target/release/examples/bench_train --model "$model" --optimizer "$opt" "${TRAIN_ARGS[@]}" \
-          --threads "$t" --impl "$impl" | tee -a "$out/train.jsonl"
-      done
-    done
+bash bench/train.sh "$out" "${TRAIN_ARGS[@]}"
   done
 done
 if [ "${QUICK:-0}" = 1 ]; then

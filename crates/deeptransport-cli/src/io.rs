@@ -216,7 +216,30 @@ fn read_npy_any(
     let file = path.display();
     let f = File::open(path).map_err(|e| BadInput::new(format!("{file}: cannot open: {e}")))?;
     let file_len = f.metadata().map_or(u64::MAX, |m| m.len());
-    let npy = npyz::NpyFile::new(BufReader::new(f))
+    read_npy_from(BufReader::new(f), &file.to_string(), file_len, check_shape)
+}
+
+/// A `.npy` of any shape with at least one dimension (for activations: one row per input),
+/// `<f8`/`<f4`, C or Fortran order, in standard layout.
+pub fn read_npy_array(path: &Path) -> Result<ndarray::ArrayD<f64>> {
+    read_npy_any(path, |shape| {
+        if shape.is_empty() {
+            Err("a scalar, not one row per input".into())
+        } else {
+            Ok(())
+        }
+    })
+}
+
+/// [`read_npy_any`] on any reader (a file, an entry of a `.npz` archive) holding at most
+/// `file_len` bytes; `file` names it in messages.
+pub fn read_npy_from(
+    reader: impl std::io::Read,
+    file: &str,
+    file_len: u64,
+    check_shape: impl Fn(&[usize]) -> std::result::Result<(), String>,
+) -> Result<ndarray::ArrayD<f64>> {
+    let npy = npyz::NpyFile::new(reader)
         .map_err(|e| BadInput::new(format!("{file}: not a readable .npy file: {e}")))?;
     let shape: Vec<usize> = npy.shape().iter().map(|&s| s as usize).collect();
     check_shape(&shape).map_err(|why| BadInput::new(format!("{file}: {why}")))?;

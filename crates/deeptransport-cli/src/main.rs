@@ -11,6 +11,7 @@ macro_rules! outln {
     }};
 }
 
+mod activations;
 mod commands;
 mod experiments;
 mod figures;
@@ -72,6 +73,7 @@ enum Command {
     Entropy(commands::entropy::Args),
     W2(commands::w2::Args),
     Figure(commands::figure::Args),
+    Tracks(commands::tracks::Args),
 }
 
 fn main() -> ExitCode {
@@ -173,6 +175,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Entropy(a) => &a.common,
         Command::W2(a) => &a.common,
         Command::Figure(a) => &a.common,
+        Command::Tracks(a) => &a.common,
     })?;
     match cli.command {
         Command::Dae(a) => commands::dae::run(a),
@@ -183,6 +186,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Entropy(a) => commands::entropy::run(a),
         Command::W2(a) => commands::w2::run(a),
         Command::Figure(a) => commands::figure::run(a),
+        Command::Tracks(a) => commands::tracks::run(a),
     }
 }
 

@@ -39,3 +39,9 @@ pub use train::{
     EpochStats, Gradients, MAX_EPOCHS, MAX_SAMPLE_PASSES, TrainOptions, fit, gradients,
 };
 pub use weights::METADATA_KEY;
+
+/// The README's Rust examples (core and networks), compiled and run as doctests here — the one
+/// crate that depends on both — so that they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

@@ -84,6 +84,23 @@ impl Optimizer {
     }
 }
 
+/// `x`, or 0 when `|x|` is below the smallest normal number.
+///
+/// Why: the state of a parameter whose gradient has become 0 (a dead ReLU unit) decays
+/// geometrically — Adam's `v` by 0.999 a step — and spends thousands of steps among the
+/// subnormal numbers, where every operation costs ~100 normal ones on x86 (measured: an Adam run
+/// of the residual MLP went from 1.0 to 27 ms per step, and PyTorch's likewise). Flushing changes
+/// the state by less than 1.2e-38 (f32), far below any update it makes. A select, so the loop
+/// stays vectorised.
+#[inline(always)]
+fn flush<T: Real>(x: T) -> T {
+    if x < T::MIN_NORMAL && x > -T::MIN_NORMAL {
+        T::ZERO
+    } else {
+        x
+    }
+}
+
 /// An optimiser's running state for one parameter buffer.
 pub(crate) struct State<T> {
     first: Vec<T>,
@@ -114,7 +131,7 @@ impl<T: Real> State<T> {
             Optimizer::Sgd { lr, momentum } => {
                 let (lr, mu) = (T::of(lr), T::of(momentum));
                 for ((p, &g), v) in p.iter_mut().zip(g).zip(&mut self.first) {
-                    *v = mu * *v + g;
+                    *v = flush(mu * *v + g);
                     *p -= lr * *v;
                 }
             }
@@ -132,14 +149,28 @@ impl<T: Real> State<T> {
                 let (b1, b2) = (T::of(beta1), T::of(beta2));
                 let (a1, a2) = (T::of(1.0 - beta1), T::of(1.0 - beta2));
                 let eps = T::of(eps);
+                // Gradients too small for (1 − β₂)g² to be a normal number are 0 in the second
+                // moment (likewise (1 − β₁)g in the first): their products would be subnormal.
+                let g2_min = T::of((T::MIN_NORMAL.to_f64() / (1.0 - beta2)).sqrt());
+                let g1_min = T::of(T::MIN_NORMAL.to_f64() / (1.0 - beta1));
                 for (((p, &g), m), v) in p
                     .iter_mut()
                     .zip(g)
                     .zip(&mut self.first)
                     .zip(&mut self.second)
                 {
-                    *m = b1 * *m + a1 * g;
-                    *v = b2 * *v + a2 * g * g;
+                    let g1 = if g < g1_min && g > -g1_min {
+                        T::ZERO
+                    } else {
+                        g
+                    };
+                    let g2 = if g < g2_min && g > -g2_min {
+                        T::ZERO
+                    } else {
+                        g
+                    };
+                    *m = flush(b1 * *m + a1 * g1);
+                    *v = flush(b2 * *v + a2 * g2 * g2);
                     *p -= step * *m / (v.sqrt() * inv_sqrt_c2 + eps);
                 }
             }

@@ -31,6 +31,8 @@ pub trait Real:
     const ZERO: Self;
     /// 1.
     const ONE: Self;
+    /// The smallest positive normal number (below it lie the subnormals).
+    const MIN_NORMAL: Self;
     /// Rounds an `f64` to this type.
     fn of(v: f64) -> Self;
     /// Widens to `f64` (exact).
@@ -54,6 +56,7 @@ macro_rules! real {
             const NAME: &'static str = stringify!($t);
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
+            const MIN_NORMAL: Self = <$t>::MIN_POSITIVE;
             #[inline(always)]
             fn of(v: f64) -> Self {
                 v as $t

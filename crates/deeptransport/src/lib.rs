@@ -31,11 +31,7 @@ pub mod map;
 pub mod measure;
 pub mod noise;
 pub mod quadrature;
+pub mod tracks;
 pub mod wasserstein;
 
 pub use error::{Error, Result};
-
-/// The README's Rust examples, compiled and run as doctests so that they cannot rot.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-pub struct ReadmeDoctests;

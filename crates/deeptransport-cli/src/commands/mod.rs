@@ -7,6 +7,7 @@ pub mod entropy;
 pub mod experiment;
 pub mod figure;
 pub mod flow;
+pub mod tracks;
 pub mod w2;
 
 /// `--samples N` points of dimension `d` drawn by `draw` from a ChaCha8 generator seeded with

@@ -10,7 +10,7 @@ pub mod sinkhorn;
 
 use crate::error::{Error, Result};
 use crate::flow::Trajectory;
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, Array2, ArrayView2};
 
 /// A transport plan `P` between `a = Σ_i a_i δ_{x_i}` (`n` points) and `b = Σ_j b_j δ_{y_j}`
 /// (`m` points): `P_ij ≥ 0`, `Σ_j P_ij = a_i`, `Σ_i P_ij = b_j`.
@@ -57,10 +57,28 @@ pub struct OtResult {
     pub iterations: usize,
 }
 
+/// The exact optimal transport between two clouds with uniform weights (same dimension): by
+/// sorting in `d = 1` ([`one_d::w2_1d`]), by the network simplex otherwise ([`exact::exact`]).
+/// Errors: those of the solvers; a solve stopped at its pivot limit is [`Error::NotConverged`]
+/// (`what` names the pair in the message).
+pub fn uniform_ot(x: ArrayView2<f64>, y: ArrayView2<f64>, what: &str) -> Result<OtResult> {
+    let r = if x.ncols() == 1 {
+        one_d::w2_1d(x, y, None, None)?
+    } else {
+        exact::exact(x, y, None, None, &exact::ExactOptions::default())?.ot
+    };
+    if r.status != OtStatus::Converged {
+        return Err(Error::NotConverged(format!(
+            "the network simplex stopped at its pivot limit ({} pivots) at {what}",
+            r.iterations
+        )));
+    }
+    Ok(r)
+}
+
 /// `W₂(μ_0, μ_k)` from the first slice of a trajectory to every slice `k` (uniform weights on the
 /// `n` points): how far a map or flow has moved the cloud, as a distance between measures (METHODS
-/// §6). Exact: by sorting in `d = 1` ([`one_d::w2_1d`]), by the network simplex otherwise
-/// ([`exact::exact`]); `0` at `k = 0`. Cost: `T` exact solves of size `n × n`.
+/// §6). Exact ([`uniform_ot`]); `0` at `k = 0`. Cost: `T` exact solves of size `n × n`.
 /// Errors: those of the solvers; a solve stopped at its pivot limit is [`Error::NotConverged`].
 pub fn w2_from_start(traj: &Trajectory) -> Result<Vec<f64>> {
     let start = traj.first();
@@ -69,19 +87,7 @@ pub fn w2_from_start(traj: &Trajectory) -> Result<Vec<f64>> {
             if k == 0 {
                 return Ok(0.0);
             }
-            let (x, y) = (start, traj.at(k));
-            let r = if traj.dim() == 1 {
-                one_d::w2_1d(x, y, None, None)?
-            } else {
-                exact::exact(x, y, None, None, &exact::ExactOptions::default())?.ot
-            };
-            if r.status != OtStatus::Converged {
-                return Err(Error::NotConverged(format!(
-                    "the network simplex stopped at its pivot limit ({} pivots) at slice {}",
-                    r.iterations,
-                    k + 1
-                )));
-            }
+            let r = uniform_ot(start, traj.at(k), &format!("slice {}", k + 1))?;
             Ok(r.cost.max(0.0).sqrt())
         })
         .collect()
