@@ -480,17 +480,21 @@ fn not_autoencoder(kind: Kind) -> Error {
     }
 }
 
-/// `Error::NonFinite` at the first NaN/±∞ of `a` (1-based row and column).
+/// `Error::NonFinite` at the first NaN/±∞ of `a` (1-based row and column): the core's check,
+/// its error carried over as this crate's variant.
 pub(crate) fn check_finite(what: &str, a: ArrayView2<f64>) -> Result<()> {
-    for ((i, j), &v) in a.indexed_iter() {
-        if !v.is_finite() {
-            return Err(Error::NonFinite {
-                what: what.into(),
-                row: i + 1,
-                col: j + 1,
-                value: v,
-            });
-        }
-    }
-    Ok(())
+    deeptransport::error::check_finite(what, a).map_err(|e| match e {
+        deeptransport::Error::NonFinite {
+            what,
+            row,
+            col,
+            value,
+        } => Error::NonFinite {
+            what,
+            row,
+            col,
+            value,
+        },
+        e => Error::Core(e),
+    })
 }
