@@ -5,8 +5,9 @@
 # installed, imported or compiled), runs deeptransport and every peer on the same inputs in the
 # same invocation (deeptransport's Φ_t, deep DAE and Sinkhorn cases also once per SIMD path the
 # CPU runs, DEEPTRANSPORT_SIMD forced), times deeptransport-nn's training steps against PyTorch and
-# candle, checks that the answers agree, and rewrites BENCHMARKS.md plus bench/results/
-# (results.json and one .jsonl per measurement family).
+# candle and `deeptransport tracks` against NumPy + POT + SciPy (bench/tracks.sh), checks that the
+# answers agree, and rewrites BENCHMARKS.md plus bench/results/ (results.json and one .jsonl per
+# measurement family).
 #   bash bench/run.sh            # all cases
 #   QUICK=1 bash bench/run.sh    # small sizes, for checking the scripts themselves (records nothing:
 #                                # its report goes to a temporary folder, printed at the end)
@@ -57,11 +58,13 @@ done < "${OPTIONAL_REQUIREMENTS:-bench/requirements-optional.txt}"
 cargo build --release -q -p deeptransport --example bench_dae --example bench_entropy \
   --example bench_w2 --example bench_sinkhorn --example bench_bures
 cargo build --release -q -p deeptransport-nn --example bench_train
+cargo build --release -q -p deeptransport-cli
 if [ "${QUICK:-0}" = 1 ]; then
   out=$(mktemp -d)
   export BENCH_MD="$out/BENCHMARKS.md"
   N_ENT=2000 N_W2=300 BURES_CALLS=20
   TRAIN_ARGS=(--batch 256 --steps 100 --repeats 2)
+  export TRACKS_N=1000 TRACKS_REPEATS=1 TRACKS_BIG_MAX_SAMPLES=200
 else
   out=bench/results
   N_ENT=100000 N_W2=4000 BURES_CALLS=200
@@ -78,8 +81,7 @@ for n in $N_W2 $([ "${QUICK:-0}" = 1 ] || echo 10000); do
 done
 "$PY" bench/peers/bench_sinkhorn.py | tee "$out/sinkhorn.jsonl"
 bash bench/train.sh "$out" "${TRAIN_ARGS[@]}"
-  done
-done
+bash bench/tracks.sh "$out"
 if [ "${QUICK:-0}" = 1 ]; then
   RESULTS_DIR="$out" "$PY" bench/peers/report.py "$BENCH_MD"
   echo "QUICK run: report in $BENCH_MD (bench/results and BENCHMARKS.md untouched)"

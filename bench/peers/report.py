@@ -1,6 +1,7 @@
-"""Appends the measurement sections (entropy, Bures W2, exact W2, Sinkhorn, training throughput)
+"""Appends the measurement sections (entropy, Bures W2, exact W2, Sinkhorn, training throughput, tracks)
 to BENCHMARKS.md from the JSON lines that bench/run.sh collected in bench/results/*.jsonl, as
-ratios against the peer measured in the same run. Run by bench/run.sh after bench.py (which writes the head of BENCHMARKS.md)."""
+ratios against the peer measured in the same run. Run by bench/run.sh after bench.py (which writes the head of BENCHMARKS.md).
+`report.py [FILE] --only tracks` replaces (or appends) just the Tracks section, after bench/tracks.sh alone."""
 import json
 import os
 import sys
@@ -240,11 +241,146 @@ def train_section():
     return out
 
 
+def _fmt_s(x):
+    return f"{x:.3f}" if x < 100 else f"{x:.1f}"
+
+
+def _spread(r):
+    t = r["times"]
+    return f'{_fmt_s(r["median"])} ({_fmt_s(min(t))}–{_fmt_s(max(t))})' if len(t) > 1 else _fmt_s(r["median"])
+
+
+def _bytes(b):
+    return f"{b / 2**30:.2f} GiB" if b >= 2**30 else f"{b / 2**20:.0f} MiB"
+
+
+def tracks_section():
+    """`deeptransport tracks` against the NumPy + POT + SciPy peer (bench/tracks.sh,
+    bench/peers/bench_tracks.py), and the peak RSS of the streaming case."""
+    rows = lines("tracks")
+    timing = [r for r in rows if r.get("case") == "timing" and r["impl"] == "deeptransport"]
+    peer = next((r for r in rows if r.get("case") == "timing" and r["impl"] == "peer"), None)
+    stream = next((r for r in rows if r.get("case") == "streaming"), None)
+    if not timing and not peer:
+        return []
+    first = (timing or [peer])[0]
+    ours = next((r for r in timing if "times" in r), None)
+    cpu = next((r.get("cpu") for r in rows if r.get("cpu")), "?")
+    cores = next((r.get("cores") for r in rows if r.get("cores")), "?")
+    simd = next((r.get("simd") for r in rows if r.get("simd")), None)
+    out = [
+        f'## Tracks (`deeptransport tracks`, issue 13), n = {first["n"]}, {first["depth"]} layers of '
+        f'width {first["width"]}, {first["dtype"]}',
+        "",
+        "Synthetic residual-stream activations (bench/peers/make_tracks_data.py, seeded): a Gaussian-mixture",
+        "start cloud, then `x ← x + 0.1 tanh(x W_ℓ)` with `W_ℓ = 0.7 W + 0.71 E_ℓ` (one matrix shared by all",
+        "layers, one fresh per layer), one uncompressed `.npz` entry per layer. deeptransport: `deeptransport",
+        "tracks --activations F --json --quiet --threads T`, wall time of the whole process (reading the",
+        "archive included), median (min–max) of the repeats. Peer, the obvious Python: NumPy for LSS, path",
+        "and chord, POT `ot.emd2(a, b, ot.dist(x_ℓ₋₁, x_ℓ))` for each step's W₂ (uniform weights,",
+        "`numItermax` 10⁹), SciPy `linear_sum_assignment` on `ot.dist(x_I, x_J)` end to end (OTS = its",
+        "fixed points, W₂² its mean cost); its time includes loading the archive; NumPy's BLAS uses all",
+        "cores. peer / this > 1: deeptransport faster.",
+        "",
+        f"- CPU: {cpu}, {cores} cores" + (f"; deeptransport SIMD path: {simd}" if simd else ""),
+    ]
+    if peer:
+        out.append(f'- Peer: {peer["peer"]}'
+                   + (f'; its peak RSS (the process, imports included) {_bytes(peer["max_rss_kib"] * 1024)}' if peer.get("max_rss_kib") else ""))
+        ag = peer.get("agreement")
+        if ag is None:
+            out.append("- Agreement: not checked")
+        elif "error" in ag:
+            out.append(f'- Agreement: not checked, deeptransport failed: {ag["error"]}')
+        else:
+            out.append(f'- Agreement ({"ok" if ag["ok"] else "FAILED"}): max relative difference over the `--json` '
+                       f'keys {ag["max_rel_diff"]:.1e} (w2_steps {ag["per_key"]["w2_steps"]:.1e}; OTS '
+                       f'{"equal" if ag["per_key"]["ots"] == 0 else "DIFFERENT"}: {peer["result"]["ots"]:.4f}); '
+                       f'tolerance {ag["rel_tol"]:g} relative, OTS, n and layers exactly')
+        if peer.get("pot_warnings"):
+            out.append(f'- POT warnings: {"; ".join(peer["pot_warnings"][:3])}')
+        r = peer["result"]
+        out.append(f'- Scores: LSS mean {r["lss_mean"]:.4f}, median {r["lss_median"]:.4f}; OTS {r["ots"]:.4f}, '
+                   f'cost ratio {r["ots_cost_ratio"]:.4f}; geodesic ratio {r["geodesic_ratio"]:.4f}; '
+                   f'action ratio {r["action_ratio"]:.4f}')
+    # {"impl": "note", "note": TEXT} lines (e.g. "preliminary: to be rerun") are shown as notes.
+    for r in rows:
+        if r.get("impl") == "note":
+            out += ["", f'Note: {r["note"].rstrip(".")}.']
+    out += ["", "| implementation | threads | time (s) | peer / this |", "|---|---|---|---|"]
+    for r in timing:
+        if "times" not in r:
+            out.append(f'| deeptransport | {r["threads"]} | {r.get("error", "no result")} | — |')
+            continue
+        ratio = f'{peer["median"] / r["median"]:.2f}×' if peer else "—"
+        out.append(f'| deeptransport | {r["threads"]} | {_spread(r)} | {ratio} |')
+    if peer:
+        c = peer["components"]
+        lo, hi = c["emd2_per_step_min_max_s"]
+        m = peer["depth"] - 1
+        out.append(f'| peer | all (BLAS) | {_spread(peer)} | 1 |')
+        out += [
+            "",
+            f'Peer components (s, its fastest repeat): load {c["load_s"]:.3g}; LSS, path and chord '
+            f'{c["lss_path_chord_s"]:.3g}; `ot.dist` for the {m} steps {c["dist_steps_s"]:.3g}; `ot.emd2` for '
+            f'the {m} steps {c["emd2_steps_s"]:.3g} ({c["emd2_per_step_s"]:.3g} per step, median; '
+            f'{lo:.3g}–{hi:.3g}); `ot.dist` end to end {c["dist_end_s"]:.3g}; `linear_sum_assignment` '
+            f'{c["lsa_s"]:.3g}.',
+        ]
+    if stream:
+        full = stream["n"] * stream["depth"] * stream["width"] * 8
+        threads = f'--threads {stream["threads"]}' if stream.get("threads") else "all cores"
+        out += [
+            "",
+            "Streaming: peak resident set size of `deeptransport tracks --activations F --json --quiet",
+            f'--max-samples M` ({threads}) '
+            f'on a {_bytes(stream["data_bytes"])} archive '
+            f'({stream.get("rss_tool", "/usr/bin/time -v")}); deeptransport keeps the first and previous',
+            "layers, the running unit-step sums and the OT subsample, whatever the number of layers.",
+            "\"all layers in f64\": what a tool that loads the stack as float64 holds.",
+            "",
+            "| n | layers | width | dtype on disk | data on disk | all layers in f64 | M | time (s) | peak RSS |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        time_cell = _fmt_s(stream["median"]) if "times" in stream else stream.get("error", "no result")
+        rss = _bytes(stream["max_rss_kib"] * 1024) if stream.get("max_rss_kib") else "—"
+        out.append(f'| {stream["n"]} | {stream["depth"]} | {stream["width"]} | {stream["dtype"]} | '
+                   f'{_bytes(stream["data_bytes"])} | {_bytes(full)} | {stream["max_samples"]} | {time_cell} | {rss} |')
+    return out
+
+
+def replace_section(text, section):
+    """`text` (lines) with its section headed like `section` replaced by it, or `section` appended."""
+    head = section[0].split(",")[0]
+    start = next((i for i, l in enumerate(text) if l.startswith(head)), None)
+    if start is None:
+        return text + [""] + section
+    end = next((i for i in range(start + 1, len(text)) if text[i].startswith("## ")), len(text))
+    tail = [""] + text[end:] if end < len(text) else []
+    while start > 0 and text[start - 1] == "":
+        start -= 1
+    return text[:start] + [""] + section + tail
+
+
 def main():
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "BENCHMARKS.md"
+    args = sys.argv[1:]
+    only = None
+    if "--only" in args:
+        i = args.index("--only")
+        only = args[i + 1]
+        del args[i:i + 2]
+    path = Path(args[0]) if args else ROOT / "BENCHMARKS.md"
     text = path.read_text().rstrip("\n").split("\n")
+    if only is not None:
+        if only != "tracks":
+            sys.exit(f"report.py: --only takes 'tracks', not {only!r}")
+        section = tracks_section()
+        if section:
+            text = replace_section(text, section)
+        path.write_text("\n".join(text) + "\n")
+        return
     for section in (entropy_section(), bures_section(), w2_section(), sinkhorn_section(),
-                    train_section()):
+                    train_section(), tracks_section()):
         if section and section[-1].startswith("|") and not section[-1].startswith("|---"):
             text += [""] + section
     path.write_text("\n".join(text) + "\n")
