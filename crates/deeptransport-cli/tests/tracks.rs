@@ -282,3 +282,251 @@ fn misaligned_non_finite_and_badly_shaped_layers_are_refused_naming_the_layer() 
     assert_eq!(code, 2);
     assert_eq!(fs::read_to_string(d.join("keep.csv")).unwrap(), "old\n");
 }
+
+/// The three layers of [`layers`] as `l0.npy,l1.npy,l2.npy` in `d`; returns the `--layers` value.
+fn write_layers(d: &Path) -> &'static str {
+    for (k, l) in layers().iter().enumerate() {
+        fs::write(
+            d.join(format!("l{k}.npy")),
+            npy("<f8", false, &[6, 2], &f8(l)),
+        )
+        .unwrap();
+    }
+    "l0.npy,l1.npy,l2.npy"
+}
+
+/// Every entry of `dir`, sorted (hidden temporary files and folders included).
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+const FIGURES: [&str; 4] = ["lss_histogram", "w2_steps", "action_steps", "tracks_pca"];
+
+/// `--report DIR` writes report.html, summary.json (equal to `--json`) and each figure as a
+/// non-empty SVG and PNG; the HTML links every SVG and embeds the PNGs; integer labels (with a
+/// header) name the classes in the projection's legend.
+#[test]
+fn report_writes_the_html_summary_and_every_figure_as_svg_and_png() {
+    let w = tempfile::tempdir().unwrap();
+    let d = w.path();
+    let l = write_layers(d);
+    fs::write(d.join("labels.csv"), "label\n0\n1\n0\n2\n1\n2\n").unwrap();
+    let (code, out, err) = run(
+        d,
+        &[
+            "tracks",
+            "--layers",
+            l,
+            "--labels",
+            "labels.csv",
+            "--report",
+            "rep",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let rep = d.join("rep");
+    let mut expected = vec!["report.html".to_string(), "summary.json".to_string()];
+    for f in FIGURES {
+        expected.push(format!("{f}.png"));
+        expected.push(format!("{f}.svg"));
+    }
+    expected.sort();
+    assert_eq!(listing(&rep), expected);
+    let html = fs::read_to_string(rep.join("report.html")).unwrap();
+    for f in FIGURES {
+        let svg = fs::read_to_string(rep.join(format!("{f}.svg"))).unwrap();
+        assert!(svg.starts_with("<svg") || svg.contains("<svg"), "{f}.svg");
+        let png = fs::read(rep.join(format!("{f}.png"))).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{f}.png");
+        assert!(
+            html.contains(&format!("href=\"{f}.svg\"")),
+            "{f}.svg not linked"
+        );
+    }
+    assert_eq!(
+        html.matches("data:image/png;base64,").count(),
+        FIGURES.len()
+    );
+    // The summary's numbers are in the report's table, and summary.json is the --json object.
+    let summary: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(rep.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary, json(&out));
+    for key in [
+        "lss_mean",
+        "ots",
+        "geodesic_ratio",
+        "action_ratio",
+        "w2_end_to_end",
+    ] {
+        assert!(html.contains(&format!("<td>{key}</td>")), "{key}");
+    }
+    assert!(html.contains("action ratio") && html.contains("geodesic"));
+    // Classes 0, 1, 2 with 2 inputs each in the legend.
+    let pca = fs::read_to_string(rep.join("tracks_pca.svg")).unwrap();
+    for class in ["0 (2)", "1 (2)", "2 (2)"] {
+        assert!(pca.contains(class), "legend entry {class}");
+    }
+}
+
+/// Labels may be names (one per line, no header), ordered alphabetically in the legend; a
+/// second run into the same (existing) folder replaces the report and keeps other files.
+#[test]
+fn labels_as_names_colour_the_tracks_and_name_the_classes() {
+    let w = tempfile::tempdir().unwrap();
+    let d = w.path();
+    let l = write_layers(d);
+    fs::write(d.join("names.txt"), "cat\ndog\ncat\nbird\ndog\ncat\n\n").unwrap();
+    fs::create_dir(d.join("rep")).unwrap();
+    fs::write(d.join("rep/notes.txt"), "mine").unwrap();
+    let (code, _, err) = run(
+        d,
+        &[
+            "tracks",
+            "--layers",
+            l,
+            "--labels",
+            "names.txt",
+            "--report",
+            "rep",
+            "-q",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let pca = fs::read_to_string(d.join("rep/tracks_pca.svg")).unwrap();
+    let at = |s: &str| {
+        pca.find(s)
+            .unwrap_or_else(|| panic!("{s} not in the legend"))
+    };
+    assert!(at("bird (1)") < at("cat (3)") && at("cat (3)") < at("dog (2)"));
+    assert_eq!(fs::read_to_string(d.join("rep/notes.txt")).unwrap(), "mine");
+    assert!(listing(&d.join("rep")).iter().all(|f| !f.starts_with('.')));
+    // A one-column CSV of quoted names with a header line reads the same.
+    fs::write(
+        d.join("names.csv"),
+        "species\n\"cat\"\n\"dog\"\n\"cat\"\n\"bird\"\n\"dog\"\n\"cat\"\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(
+        d,
+        &[
+            "tracks",
+            "--layers",
+            l,
+            "--labels",
+            "names.csv",
+            "--report",
+            "rep2",
+            "-q",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let pca2 = fs::read_to_string(d.join("rep2/tracks_pca.svg")).unwrap();
+    assert!(pca2.contains("bird (1)") && !pca2.contains("species"));
+}
+
+/// Without labels the projection is coloured by LSS quartile, with a legend saying so.
+#[test]
+fn report_without_labels_colours_the_tracks_by_lss() {
+    let w = tempfile::tempdir().unwrap();
+    let d = w.path();
+    let l = write_layers(d);
+    let (code, _, err) = run(d, &["tracks", "--layers", l, "--report", "rep", "-q"]);
+    assert_eq!(code, 0, "{err}");
+    for f in FIGURES {
+        assert!(fs::metadata(d.join(format!("rep/{f}.png"))).unwrap().len() > 0);
+        assert!(fs::metadata(d.join(format!("rep/{f}.svg"))).unwrap().len() > 0);
+    }
+    let pca = fs::read_to_string(d.join("rep/tracks_pca.svg")).unwrap();
+    assert!(pca.contains("LSS"));
+    let html = fs::read_to_string(d.join("rep/report.html")).unwrap();
+    assert!(html.contains("coloured by LSS quartile"));
+}
+
+/// A label count other than n, or a row with two columns, is exit 2 naming the file (and the
+/// counts, or the row), before any scoring and with nothing written.
+#[test]
+fn bad_labels_exit_2_naming_the_file_and_write_nothing() {
+    let w = tempfile::tempdir().unwrap();
+    let d = w.path();
+    let l = write_layers(d);
+    fs::write(d.join("five.txt"), "1\n2\n3\n4\n5\n").unwrap();
+    fs::write(d.join("two_cols.csv"), "1\n2\n3,4\n4\n5\n6\n").unwrap();
+    let before = listing(d);
+    let cases: [(&str, &[&str]); 2] = [
+        ("five.txt", &["five.txt", "5 labels", "6 inputs"]),
+        ("two_cols.csv", &["two_cols.csv", "row 3", "2 columns"]),
+    ];
+    for (file, needles) in cases {
+        let (code, _, err) = run(
+            d,
+            &[
+                "tracks", "--layers", l, "--labels", file, "--report", "rep", "--out", "p.csv",
+            ],
+        );
+        assert_eq!(code, 2, "{file}: {err}");
+        for n in needles {
+            assert!(err.contains(n), "{file}: '{n}' not in {err}");
+        }
+        assert_eq!(listing(d), before, "{file}: something was written");
+    }
+    // Labels colour the report's figure: without --report they are a usage error.
+    let (code, _, err) = run(d, &["tracks", "--layers", l, "--labels", "five.txt"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--report"), "{err}");
+}
+
+/// `--report` on an existing file is exit 2 before any layer is read (a broken layer would give
+/// another message) and leaves the file as it was; a run that fails while scoring leaves
+/// neither the folder nor a temporary one behind.
+#[test]
+fn report_on_a_file_exits_2_before_scoring_and_a_failed_run_writes_nothing() {
+    let w = tempfile::tempdir().unwrap();
+    let d = w.path();
+    let l = write_layers(d);
+    fs::write(d.join("taken"), "a file").unwrap();
+    let mut nan = layers()[2].clone();
+    nan[3] = f64::NAN;
+    fs::write(d.join("nan.npy"), npy("<f8", false, &[6, 2], &f8(&nan))).unwrap();
+    let before = listing(d);
+    let (code, _, err) = run(
+        d,
+        &["tracks", "--layers", "l0.npy,nan.npy", "--report", "taken"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("taken") && err.contains("not a folder"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("nan.npy"),
+        "scored before checking --report: {err}"
+    );
+    assert_eq!(fs::read_to_string(d.join("taken")).unwrap(), "a file");
+    assert_eq!(listing(d), before);
+    // A missing parent folder is refused up front too.
+    let (code, _, err) = run(d, &["tracks", "--layers", l, "--report", "no/such/rep"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no/such") && err.contains("does not exist"),
+        "{err}"
+    );
+    // Scoring fails (NaN in the last layer): no report folder, no temporary folder.
+    let (code, _, err) = run(
+        d,
+        &[
+            "tracks",
+            "--layers",
+            "l0.npy,l1.npy,nan.npy",
+            "--report",
+            "rep",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(listing(d), before);
+}
