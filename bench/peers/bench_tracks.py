@@ -25,6 +25,7 @@ import os
 import platform
 import re
 import resource
+import signal
 import shutil
 import subprocess
 import sys
@@ -240,16 +241,21 @@ def run_deeptransport(binary, data, extra, timeout):
     else:
         wrapped, tool = [sys.executable, "-c", RUSAGE_WRAPPER, *cmd], "getrusage(RUSAGE_CHILDREN)"
     t0 = time.perf_counter()
+    # Its own process group, so that a timeout ends deeptransport too, not only the wrapper.
+    proc = subprocess.Popen(wrapped, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
     try:
-        proc = subprocess.run(wrapped, capture_output=True, text=True, timeout=timeout)
+        stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
         return None, f"timed out after {timeout} s"
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
-        return None, f"exit {proc.returncode}: {proc.stderr.strip()[-400:]}"
-    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
+        return None, f"exit {proc.returncode}: {stderr.strip()[-400:]}"
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr)
     return {"wall_s": wall, "max_rss_kib": int(rss.group(1)) if rss else None, "rss_tool": tool,
-            "result": json.loads(proc.stdout.strip().splitlines()[-1])}, None
+            "result": json.loads(stdout.strip().splitlines()[-1])}, None
 
 
 def cmd_deeptransport(a):
