@@ -40,6 +40,11 @@ for t in 1 2; do
   "$PY" bench/peers/bench_tracks.py deeptransport --bin "$BIN" --data "$small" --threads "$t" \
     --repeats "$REPEATS" --timeout "$TIMEOUT" --case timing | tee -a "$out/tracks.jsonl"
 done
+# Every SIMD path a user's CPU may take, forced (AVX2 machines, Apple silicon's portable path).
+for p in avx2 portable; do
+  DEEPTRANSPORT_SIMD=$p "$PY" bench/peers/bench_tracks.py deeptransport --bin "$BIN" --data "$small" \
+    --threads 2 --repeats 1 --timeout "$TIMEOUT" --case timing | tee -a "$out/tracks.jsonl"
+done
 "$PY" bench/peers/bench_tracks.py peer --data "$small" --repeats "$PEER_REPEATS" --check "$BIN" \
   --timeout "$TIMEOUT" --case timing | tee -a "$out/tracks.jsonl"
 if [ "$which" = both ]; then

@@ -307,18 +307,19 @@ def tracks_section():
     for r in rows:
         if r.get("impl") == "note":
             out += ["", f'Note: {r["note"].rstrip(".")}.']
-    out += ["", "| implementation | threads | time (s) | peer / this |", "|---|---|---|---|"]
+    out += ["", "| implementation | SIMD path | threads | time (s) | peer / this |", "|---|---|---|---|---|"]
     for r in timing:
+        path = (r.get("simd") or "?").split(" ")[0]
         if "times" not in r:
-            out.append(f'| deeptransport | {r["threads"]} | {r.get("error", "no result")} | — |')
+            out.append(f'| deeptransport | {path} | {r["threads"]} | {r.get("error", "no result")} | — |')
             continue
         ratio = f'{peer["median"] / r["median"]:.2f}×' if peer else "—"
-        out.append(f'| deeptransport | {r["threads"]} | {_spread(r)} | {ratio} |')
+        out.append(f'| deeptransport | {path} | {r["threads"]} | {_spread(r)} | {ratio} |')
     if peer:
         c = peer["components"]
         lo, hi = c["emd2_per_step_min_max_s"]
         m = peer["depth"] - 1
-        out.append(f'| peer | all (BLAS) | {_spread(peer)} | 1 |')
+        out.append(f'| peer | — | all (BLAS) | {_spread(peer)} | 1 |')
         out += [
             "",
             f'Peer components (s, its fastest repeat): load {c["load_s"]:.3g}; LSS, path and chord '

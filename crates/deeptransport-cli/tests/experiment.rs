@@ -112,6 +112,108 @@ fn dae_training_quick_writes_the_contracts_summary_and_is_identical_on_any_threa
 }
 
 #[test]
+fn geodesic_quick_writes_ten_rows_per_data_set_and_resnets_beat_plain_nets() {
+    let w = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = run(
+        w.path(),
+        &[
+            "experiment",
+            "geodesic",
+            "--quick",
+            "--out",
+            "g",
+            "--json",
+            "--quiet",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}\n{stdout}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is one JSON object");
+    assert_eq!(v["experiment"], "geodesic");
+    assert_eq!(v["all_claims_hold"], true);
+    let claims = v["claims"].as_array().unwrap();
+    assert_eq!(claims.len(), 3);
+    for c in claims {
+        assert!(c["claim"].is_string() && c["holds"] == true && c["evidence"].is_string());
+    }
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(
+        rows.len(),
+        20,
+        "2 data sets × 2 architectures × 5 weight decays"
+    );
+    for data in ["digits", "rings"] {
+        let mine: Vec<&serde_json::Value> = rows.iter().filter(|r| r["data"] == data).collect();
+        assert_eq!(mine.len(), 10, "{data}");
+        for arch in ["plain", "resnet"] {
+            let decays: Vec<f64> = mine
+                .iter()
+                .filter(|r| r["arch"] == arch)
+                .map(|r| r["weight_decay"].as_f64().unwrap())
+                .collect();
+            assert_eq!(decays, [0.0, 5e-4, 1e-3, 5e-3, 1e-2], "{data} {arch}");
+        }
+    }
+    for r in rows {
+        for key in [
+            "weight_decay",
+            "accuracy",
+            "lss_mean",
+            "ots",
+            "action_ratio",
+            "ots_cost_ratio",
+            "geodesic_ratio",
+            "seeds",
+        ] {
+            assert!(r[key].is_number(), "row lacks {key}: {r}");
+        }
+        // The quantities' domains (METHODS §7): LSS ≥ 1, OTS and accuracy in [0, 1], the action
+        // ratio ≥ 1 (Cauchy–Schwarz), and a trained network beats chance.
+        let f = |k: &str| r[k].as_f64().unwrap();
+        assert!(
+            f("lss_mean") >= 1.0 && f("action_ratio") >= 1.0 - 1e-9,
+            "{r}"
+        );
+        assert!((0.0..=1.0).contains(&f("ots")), "{r}");
+        assert!(f("accuracy") > 0.5, "{r}");
+    }
+    for f in [
+        "report.html",
+        "summary.json",
+        "planar_tracks.png",
+        "planar_tracks.svg",
+        "planar_tracks.csv",
+        "scores_vs_weight_decay.png",
+        "scores_vs_weight_decay.svg",
+        "scores_vs_weight_decay.csv",
+    ] {
+        assert!(w.path().join("g").join(f).is_file(), "missing {f}");
+    }
+    let html = fs::read_to_string(w.path().join("g/report.html")).unwrap();
+    assert_eq!(html.matches("data:image/png;base64,").count(), 2);
+    assert!(html.contains("paper (CIFAR-100)"));
+
+    // The networks train in parallel, each on one thread: one thread gives the same bytes.
+    let (code, _, stderr) = run(
+        w.path(),
+        &[
+            "experiment",
+            "geodesic",
+            "--quick",
+            "--out",
+            "h",
+            "--threads",
+            "1",
+            "--quiet",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        fs::read(w.path().join("g/summary.json")).unwrap(),
+        fs::read(w.path().join("h/summary.json")).unwrap()
+    );
+}
+
+#[test]
 fn an_unknown_experiment_is_a_usage_error() {
     let w = tempfile::tempdir().unwrap();
     let (code, _, stderr) = run(w.path(), &["experiment", "no-such-thing"]);

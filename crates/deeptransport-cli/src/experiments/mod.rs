@@ -4,6 +4,7 @@
 
 pub mod dae_training;
 pub mod data;
+pub mod geodesic;
 
 use crate::io::Output;
 use crate::report::{Report, Section};

@@ -639,3 +639,6 @@ dispatch!(
     ),
     L: Fn(f64) -> f64
 );
+
+// Declared after `dispatch!`, which it uses.
+pub mod nearest;

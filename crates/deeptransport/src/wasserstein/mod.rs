@@ -3,6 +3,7 @@
 //! (exact network simplex, 1-D by sorting, entropic Sinkhorn). Every point-cloud solver returns
 //! one [`OtResult`], so later analyses can call them on arrays without files.
 
+pub mod assignment;
 pub mod bures;
 pub mod exact;
 pub mod one_d;
@@ -58,15 +59,34 @@ pub struct OtResult {
 }
 
 /// The exact optimal transport between two clouds with uniform weights (same dimension): by
-/// sorting in `d = 1` ([`one_d::w2_1d`]), by the network simplex otherwise ([`exact::exact`]).
-/// Errors: those of the solvers; a solve stopped at its pivot limit is [`Error::NotConverged`]
-/// (`what` names the pair in the message).
+/// sorting in `d = 1` ([`one_d::w2_1d`]); for two clouds of `n` points each — where an optimal
+/// plan is a permutation (Birkhoff) — by the certified assignment solver
+/// ([`assignment::assignment`], plan `P_iσ(i) = 1/n`, `iterations` = augmenting paths); otherwise
+/// by the network simplex ([`exact::exact`]). Errors: those of the solvers; a solve that stopped
+/// short of optimality is [`Error::NotConverged`] (`what` names the pair in the message).
 pub fn uniform_ot(x: ArrayView2<f64>, y: ArrayView2<f64>, what: &str) -> Result<OtResult> {
-    let r = if x.ncols() == 1 {
-        one_d::w2_1d(x, y, None, None)?
-    } else {
-        exact::exact(x, y, None, None, &exact::ExactOptions::default())?.ot
-    };
+    if x.ncols() == 1 {
+        return one_d::w2_1d(x, y, None, None);
+    }
+    if x.nrows() == y.nrows() && x.nrows() > 0 {
+        let a = assignment::assignment(x, y).map_err(|e| match e {
+            Error::NotConverged(m) => Error::NotConverged(format!("{m} at {what}")),
+            e => e,
+        })?;
+        let n = a.sigma.len();
+        return Ok(OtResult {
+            cost: a.cost,
+            potentials: (Array1::from(a.u), Array1::from(a.v)),
+            plan: Some(Plan::Sparse {
+                rows: (0..n).collect(),
+                cols: a.sigma,
+                mass: vec![1.0 / n as f64; n],
+            }),
+            status: OtStatus::Converged,
+            iterations: a.augmentations,
+        });
+    }
+    let r = exact::exact(x, y, None, None, &exact::ExactOptions::default())?.ot;
     if r.status != OtStatus::Converged {
         return Err(Error::NotConverged(format!(
             "the network simplex stopped at its pivot limit ({} pivots) at {what}",
