@@ -14,11 +14,11 @@
 //! optimal DAE of the same total variance `ℓτ`.
 
 use super::data::{builtin_mixture, digits};
-use super::{Options, Outcome};
+use super::{Options, Outcome, embed, rng};
 use crate::figures::paper::write_csv;
 use crate::figures::plot::{
     Axes, Figure as Plot, LegendAt, LineChart, Panel, Series, TrajectoryLayer, TrajectoryPanel,
-    palette, render,
+    palette,
 };
 use crate::progress;
 use crate::report::{Claim, Figure, Report, Section, Table};
@@ -30,8 +30,8 @@ use deeptransport::measure::{Empirical, Mixture};
 use deeptransport::noise::Noise;
 use deeptransport_nn::{Activation, Network, Optimizer, Targets, TrainOptions, fit};
 use ndarray::{Array2, Axis};
+use rand::Rng;
 use rand::seq::index::sample as sample_indices;
-use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use serde_json::{Value, json};
@@ -98,14 +98,6 @@ impl Config {
             }
         }
     }
-}
-
-/// A ChaCha8 stream of its own for each use, so that adding a configuration changes no other
-/// configuration's numbers.
-fn rng(seed: u64, stream: u64) -> ChaCha8Rng {
-    let mut r = ChaCha8Rng::seed_from_u64(seed);
-    r.set_stream(stream);
-    r
 }
 
 /// `x + √t·z`, `z ~ N(0, I)`.
@@ -605,23 +597,6 @@ fn build_report(
             },
         ],
     }
-}
-
-/// A figure written into the output folder, as a report figure.
-fn embed(
-    o: &Options,
-    stem: &str,
-    plot: &Plot,
-    size: (u32, u32),
-    caption: String,
-) -> Result<Figure> {
-    let rendered = render(&o.out.join(stem), size.0, size.1, plot)?;
-    Ok(Figure {
-        png: std::fs::read(&rendered.png)
-            .with_context(|| format!("reading {}", rendered.png.display()))?,
-        caption,
-        svg_name: Some(format!("{stem}.svg")),
-    })
 }
 
 /// The trained DAE's displacement `g(x) − x` on a grid beside `Φ_t(x) − x`.

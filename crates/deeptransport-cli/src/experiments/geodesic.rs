@@ -14,11 +14,11 @@
 //! wide, trained on the digits, draws its tracks in the plane (the authors' MNIST picture).
 
 use super::data::digits;
-use super::{Options, Outcome};
+use super::{Options, Outcome, embed, rng};
 use crate::figures::paper::write_csv;
 use crate::figures::plot::{
-    Axes, Figure as Plot, LegendAt, LineChart, Panel, Series, TrajectoryLayer, TrajectoryPanel,
-    palette, render,
+    Axes, Figure as Plot, LegendAt, LineChart, Panel, Series, TAB10, TrajectoryLayer,
+    TrajectoryPanel, palette,
 };
 use crate::progress;
 use crate::report::{Claim, Figure, Report, Section, Table};
@@ -29,7 +29,6 @@ use deeptransport_nn::{
     Activation, Kind, Linear, Network, Optimizer, Stage, Targets, TrainOptions, fit,
 };
 use ndarray::{Array2, ArrayView2, Axis};
-use plotters::style::RGBColor;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -108,14 +107,6 @@ impl Config {
             }
         }
     }
-}
-
-/// A ChaCha8 stream of its own for each use, so that adding a configuration changes no other
-/// configuration's numbers.
-fn rng(seed: u64, stream: u64) -> ChaCha8Rng {
-    let mut r = ChaCha8Rng::seed_from_u64(seed);
-    r.set_stream(stream);
-    r
 }
 
 /// A classification task with a held-out set.
@@ -553,37 +544,6 @@ fn planar_tracks(o: &Options, c: &Config, task: &Task) -> Result<Vec<Planar>> {
         .collect()
 }
 
-/// Ten distinguishable class colours (Tableau 10).
-const CLASS_COLOURS: [RGBColor; 10] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
-];
-
-/// A figure written into the output folder, as a report figure.
-fn embed(
-    o: &Options,
-    stem: &str,
-    plot: &Plot,
-    size: (u32, u32),
-    caption: String,
-) -> Result<Figure> {
-    let rendered = render(&o.out.join(stem), size.0, size.1, plot)?;
-    Ok(Figure {
-        png: std::fs::read(&rendered.png)
-            .with_context(|| format!("reading {}", rendered.png.display()))?,
-        caption,
-        svg_name: Some(format!("{stem}.svg")),
-    })
-}
-
 /// The planar networks' tracks, one panel per γ, one colour per digit class.
 fn planar_figure(o: &Options, c: &Config, planar: &[Planar]) -> Result<Figure> {
     let mut panels: Vec<Panel> = Vec::new();
@@ -617,7 +577,7 @@ fn planar_figure(o: &Options, c: &Config, planar: &[Planar]) -> Result<Figure> {
             let traj = Trajectory::from_layers(layers, (0..t).map(|k| k as f64).collect())?;
             panel = panel.layer(
                 TrajectoryLayer::coloured(traj)
-                    .colouring(crate::figures::plot::Colouring::Fixed(CLASS_COLOURS[class]))
+                    .colouring(crate::figures::plot::Colouring::Fixed(TAB10[class]))
                     .width(1)
                     .opacity(0.7)
                     .markers(vec![t - 1])

@@ -6,9 +6,12 @@ pub mod dae_training;
 pub mod data;
 pub mod geodesic;
 
+use crate::figures::plot::{Figure as Plot, render};
 use crate::io::Output;
-use crate::report::{Report, Section};
+use crate::report::{Figure, Report, Section};
 use anyhow::{Context, Result};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -85,4 +88,29 @@ pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
     Output::file(&dir.join(name))?
         .commit_bytes(bytes)
         .with_context(|| format!("writing {name}"))
+}
+
+/// A ChaCha8 stream of its own for each use, so that adding a configuration changes no other
+/// configuration's numbers.
+pub(crate) fn rng(seed: u64, stream: u64) -> ChaCha8Rng {
+    let mut r = ChaCha8Rng::seed_from_u64(seed);
+    r.set_stream(stream);
+    r
+}
+
+/// A figure written into the output folder, as a report figure.
+pub(crate) fn embed(
+    o: &Options,
+    stem: &str,
+    plot: &Plot,
+    size: (u32, u32),
+    caption: String,
+) -> Result<Figure> {
+    let rendered = render(&o.out.join(stem), size.0, size.1, plot)?;
+    Ok(Figure {
+        png: std::fs::read(&rendered.png)
+            .with_context(|| format!("reading {}", rendered.png.display()))?,
+        caption,
+        svg_name: Some(format!("{stem}.svg")),
+    })
 }

@@ -1292,6 +1292,21 @@ pub fn histogram(
     Series::line(label, points, colour).width(1).filled(0.35)
 }
 
+/// Tableau's ten categorical colours (distinguishable in print and for the common colour
+/// vision deficiencies better than a rainbow).
+pub const TAB10: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

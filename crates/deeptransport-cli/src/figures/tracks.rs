@@ -9,8 +9,8 @@
 //! never the stack.
 
 use super::plot::{
-    Axes, Colouring, LegendAt, LineChart, Series, TrajectoryLayer, TrajectoryPanel, histogram,
-    palette,
+    Axes, Colouring, LegendAt, LineChart, Series, TAB10, TrajectoryLayer, TrajectoryPanel,
+    histogram, palette,
 };
 use anyhow::{Context, Result};
 use deeptransport::flow::Trajectory;
@@ -326,21 +326,6 @@ pub struct Labels {
     /// Per input, its index into `names`.
     pub class: Vec<usize>,
 }
-
-/// Tableau's ten categorical colours (distinguishable in print and for the common colour
-/// vision deficiencies better than a rainbow).
-const TAB10: [RGBColor; 10] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
-];
 
 /// Up to this many classes get their own legend entry and categorical colour.
 pub const LEGEND_CLASSES: usize = 10;
