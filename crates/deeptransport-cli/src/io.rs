@@ -465,6 +465,24 @@ impl Output {
         self.commit()
     }
 
+    /// Writes a vector: a 1-D `.npy` of shape `(n,)`, or a one-column CSV under `header`.
+    pub fn commit_vector(mut self, v: &[f64], header: &str) -> Result<()> {
+        {
+            let mut w = BufWriter::new(self.tmp.as_file_mut());
+            match self.format {
+                Some(Format::Csv) => {
+                    writeln!(w, "{header}")?;
+                    for x in v {
+                        writeln!(w, "{x:?}")?;
+                    }
+                }
+                Some(Format::Npy) | None => write_npy(&mut w, &[v.len()], v.iter().copied())?,
+            }
+            w.flush()?;
+        }
+        self.commit()
+    }
+
     /// Writes a trajectory (`T × n × d`) as a 3-D `.npy` and renames it into place, then its
     /// times as the sidecar `NAME.times.csv` (one column, header `t`; CLI.md).
     pub fn commit_trajectory(mut self, traj: &deeptransport::flow::Trajectory) -> Result<()> {

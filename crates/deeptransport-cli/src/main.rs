@@ -74,6 +74,7 @@ enum Command {
     W2(commands::w2::Args),
     Figure(commands::figure::Args),
     Tracks(commands::tracks::Args),
+    Sdot(commands::sdot::Args),
 }
 
 fn main() -> ExitCode {
@@ -176,6 +177,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::W2(a) => &a.common,
         Command::Figure(a) => &a.common,
         Command::Tracks(a) => &a.common,
+        Command::Sdot(a) => &a.common,
     })?;
     match cli.command {
         Command::Dae(a) => commands::dae::run(a),
@@ -187,6 +189,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::W2(a) => commands::w2::run(a),
         Command::Figure(a) => commands::figure::run(a),
         Command::Tracks(a) => commands::tracks::run(a),
+        Command::Sdot(a) => commands::sdot::run(a),
     }
 }
 

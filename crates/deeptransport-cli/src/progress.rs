@@ -21,3 +21,32 @@ pub fn bar(len: u64, pairs: f64, quiet: bool, what: &str) -> ProgressBar {
     pb.set_message(what.to_string());
     pb
 }
+
+/// A spinner with the elapsed time for work that reports no progress (`pairs` estimates the
+/// cost; hidden like [`bar`]), cleared from the terminal when dropped — errors included.
+pub fn spinner(pairs: f64, quiet: bool, what: String) -> ClearOnDrop {
+    let s = bar(1, pairs, quiet, "");
+    if !s.is_hidden() {
+        if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+            s.set_style(style);
+        }
+        s.set_message(what);
+        s.enable_steady_tick(std::time::Duration::from_millis(150));
+    }
+    ClearOnDrop(s)
+}
+
+/// A progress bar cleared from the terminal when dropped.
+pub struct ClearOnDrop(pub ProgressBar);
+
+impl Drop for ClearOnDrop {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
+
+/// A line on stderr (a closed stderr is not worth failing the command for).
+pub fn note(msg: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{msg}");
+}

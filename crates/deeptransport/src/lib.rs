@@ -31,6 +31,7 @@ pub mod map;
 pub mod measure;
 pub mod noise;
 pub mod quadrature;
+pub mod sdot;
 pub mod tracks;
 pub mod wasserstein;
 

@@ -3,6 +3,7 @@
 //! (Bures–Wasserstein). METHODS §5–6.
 
 use crate::io::{self, Format, Output};
+use crate::progress::note;
 use crate::{BadInput, Common, progress};
 use anyhow::Result;
 use deeptransport::measure::{Empirical, Gaussian};
@@ -201,16 +202,11 @@ pub fn run(a: Args) -> Result<()> {
         Method::Sinkhorn => 100.0 * work,
         Method::Gaussian | Method::OneD => 0.0,
     };
-    let spinner = progress::bar(1, work, a.common.quiet, "");
-    if !spinner.is_hidden() {
-        if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
-            spinner.set_style(style);
-        }
-        spinner.set_message(format!("{} W₂ of {n} × {m} points", a.method.name()));
-        spinner.enable_steady_tick(std::time::Duration::from_millis(150));
-    }
-    // Cleared on every exit, errors included, so that no spinner line is left on the terminal.
-    let spinner = ClearOnDrop(spinner);
+    let spinner = progress::spinner(
+        work,
+        a.common.quiet,
+        format!("{} W₂ of {n} × {m} points", a.method.name()),
+    );
     let w2_squared;
     match a.method {
         Method::Exact => {
@@ -346,7 +342,7 @@ fn run_trajectory(a: &Args, path: &Path) -> Result<()> {
     }
     let (n, d, slices) = (traj.n_points(), traj.dim(), traj.len_times());
     let bar = progress::bar(1, (slices * n * n * d) as f64, a.common.quiet, "");
-    let bar = ClearOnDrop(bar);
+    let bar = progress::ClearOnDrop(bar);
     let w2 = deeptransport::wasserstein::w2_from_start(&traj)
         .map_err(|e| anyhow::Error::new(e).context(path.display().to_string()))?;
     drop(bar);
@@ -371,21 +367,6 @@ fn run_trajectory(a: &Args, path: &Path) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// A progress bar cleared from the terminal when dropped.
-struct ClearOnDrop(indicatif::ProgressBar);
-
-impl Drop for ClearOnDrop {
-    fn drop(&mut self) {
-        self.0.finish_and_clear();
-    }
-}
-
-/// A line on stderr (a closed stderr is not worth failing the command for).
-fn note(msg: &str) {
-    use std::io::Write as _;
-    let _ = writeln!(std::io::stderr(), "{msg}");
 }
 
 /// Writes a sparse plan: CSV `i,j,mass` with a header (integer indices, masses with round-trip

@@ -93,7 +93,7 @@ impl Config {
                 width: 64,
                 blocks: 8,
                 batch: 64,
-                lr: 0.03,
+                lr: 0.01,
                 digits_epochs: 60,
                 rings_epochs: 60,
                 digits_test: 597,
