@@ -214,6 +214,94 @@ fn geodesic_quick_writes_ten_rows_per_data_set_and_resnets_beat_plain_nets() {
 }
 
 #[test]
+fn aeot_quick_covers_every_mode_writes_every_data_set_and_generator_on_any_thread_count() {
+    let w = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = run(
+        w.path(),
+        &[
+            "experiment",
+            "aeot",
+            "--quick",
+            "--out",
+            "a",
+            "--json",
+            "--quiet",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}\n{stdout}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is one JSON object");
+    assert_eq!(v["experiment"], "aeot");
+    assert_eq!(v["all_claims_hold"], true);
+    let claims = v["claims"].as_array().unwrap();
+    assert_eq!(claims.len(), 3);
+    for c in claims {
+        assert!(c["claim"].is_string() && c["holds"] == true && c["evidence"].is_string());
+    }
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 12, "4 data sets × 3 generators");
+    for data in ["grid25", "ring8", "swissroll", "digits"] {
+        let gens: Vec<&str> = rows
+            .iter()
+            .filter(|r| r["data"] == data)
+            .map(|r| r["generator"].as_str().unwrap())
+            .collect();
+        assert_eq!(gens, ["sdot", "extended", "continuous"], "{data}");
+    }
+    for r in rows {
+        assert!(r["data"].is_string() && r["generator"].is_string(), "{r}");
+        let modes = r["modes"].as_u64().expect("modes");
+        let covered = r["modes_covered"].as_u64().expect("modes_covered");
+        let off = r["off_manifold_fraction"]
+            .as_f64()
+            .expect("off_manifold_fraction");
+        assert!(covered <= modes && (0.0..=1.0).contains(&off), "{r}");
+    }
+    let modes = |d: &str| rows.iter().find(|r| r["data"] == d).unwrap()["modes"].clone();
+    assert_eq!(modes("grid25"), 25);
+    assert_eq!(modes("ring8"), 8);
+    assert_eq!(modes("swissroll"), 10);
+    assert_eq!(modes("digits"), 10);
+    for f in [
+        "report.html",
+        "summary.json",
+        "digits_grid.png",
+        "digits_grid.svg",
+        "digits_grid.csv",
+    ]
+    .into_iter()
+    .map(String::from)
+    .chain(
+        ["grid25", "ring8", "swissroll"]
+            .iter()
+            .flat_map(|d| ["png", "svg", "csv"].map(|e| format!("samples_{d}.{e}"))),
+    ) {
+        assert!(w.path().join("a").join(&f).is_file(), "missing {f}");
+    }
+    let html = fs::read_to_string(w.path().join("a/report.html")).unwrap();
+    assert_eq!(html.matches("data:image/png;base64,").count(), 4);
+
+    // Every network trains on one thread from its own seed: one thread gives the same bytes.
+    let (code, _, stderr) = run(
+        w.path(),
+        &[
+            "experiment",
+            "aeot",
+            "--quick",
+            "--out",
+            "b",
+            "--threads",
+            "1",
+            "--quiet",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        fs::read(w.path().join("a/summary.json")).unwrap(),
+        fs::read(w.path().join("b/summary.json")).unwrap()
+    );
+}
+
+#[test]
 fn an_unknown_experiment_is_a_usage_error() {
     let w = tempfile::tempdir().unwrap();
     let (code, _, stderr) = run(w.path(), &["experiment", "no-such-thing"]);

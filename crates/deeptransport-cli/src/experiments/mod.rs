@@ -2,6 +2,7 @@
 //! rows and claims of `summary.json`, an HTML report and the figures it embeds (written into the
 //! options' folder). `deeptransport experiment NAME` runs one; `demo` composes their quick forms.
 
+pub mod aeot;
 pub mod dae_training;
 pub mod data;
 pub mod geodesic;
