@@ -29,7 +29,8 @@ use rayon::prelude::*;
 
 /// Candidate targets kept per sample.
 pub const CANDIDATES: usize = 8;
-/// Steps without improvement before the sample count doubles (or the step size halves).
+/// Steps without improvement before the sample count doubles (or the step size halves; after
+/// ten halvings at the largest sample count the solver stops, not converged).
 pub const PATIENCE: usize = 40;
 /// Initial number of samples.
 pub const INITIAL_SAMPLES: usize = 1 << 14;
@@ -236,6 +237,137 @@ fn masses(labels: &[u32], n: usize) -> Array1<f64> {
     m / labels.len() as f64
 }
 
+/// The QMC cell masses `μ̂(W_i(h))` of a fixed sample set, for one `h` after another: every
+/// sample's exact cell from cached candidates, rescanning only the samples they no longer
+/// certify (module docs).
+pub struct CellCounter {
+    x: Array2<f64>,
+    y: Array2<f64>,
+    norms: Vec<f64>,
+    cand: Candidates,
+}
+
+impl CellCounter {
+    /// Samples `x` (`N × d`) and targets `y` (`n × d`), with a first scan at `h`.
+    pub fn new(x: Array2<f64>, y: ArrayView2<f64>, h: ArrayView1<f64>) -> Self {
+        let y = y.as_standard_layout().into_owned();
+        let zero = vec![0.0; y.ncols()];
+        let norms: Vec<f64> = y
+            .rows()
+            .into_iter()
+            .map(|r| sq_distance(r.as_slice().expect("standard layout"), &zero))
+            .collect();
+        let cand = Candidates::scan(x.view(), y.view(), &norms, h);
+        CellCounter { x, y, norms, cand }
+    }
+
+    /// Samples held.
+    pub fn samples(&self) -> usize {
+        self.x.nrows()
+    }
+
+    /// The cell `argmax_i ⟨x_s, y_i⟩ + h_i` of every sample (ties: the smaller index).
+    pub fn labels(&mut self, h: ArrayView1<f64>) -> Vec<u32> {
+        self.cand
+            .assign(self.x.view(), self.y.view(), &self.norms, h)
+    }
+
+    /// `μ̂(W_i(h)) = #{s in W_i} / N`.
+    pub fn masses(&mut self, h: ArrayView1<f64>) -> Array1<f64> {
+        masses(&self.labels(h), self.y.nrows())
+    }
+
+    /// The same masses by a full scan of every sample against every target (no cache): the
+    /// reference the cached path must equal, and the per-step cost without it.
+    pub fn masses_full_scan(&self, h: ArrayView1<f64>) -> Array1<f64> {
+        let s = smallest_shifted(
+            self.x.view(),
+            self.y.view(),
+            &shifts(self.y.view(), &self.norms, h),
+            1,
+        );
+        masses(&s.cols, self.y.nrows())
+    }
+
+    /// Appends samples (a full scan at `h`).
+    pub fn extend(&mut self, more: ArrayView2<f64>, h: ArrayView1<f64>) {
+        let x = ndarray::concatenate(Axis(0), &[self.x.view(), more.view()]).expect("same width");
+        self.x = x;
+        self.cand = Candidates::scan(self.x.view(), self.y.view(), &self.norms, h);
+    }
+
+    /// `(1/N) Σ_s |x_s − T_h(x_s)|²`, summed in fixed chunks (the same bits on any thread
+    /// count).
+    pub fn transport_cost(&mut self, h: ArrayView1<f64>) -> f64 {
+        let labels = self.labels(h);
+        let (x, y) = (&self.x, &self.y);
+        let parts: Vec<f64> = labels
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map(|(c, lab)| {
+                lab.iter()
+                    .enumerate()
+                    .map(|(o, &l)| {
+                        sq_distance(
+                            x.row(c * CHUNK + o).as_slice().expect("standard layout"),
+                            y.row(l as usize).as_slice().expect("standard layout"),
+                        )
+                    })
+                    .sum::<f64>()
+            })
+            .collect();
+        parts.iter().sum::<f64>() / x.nrows() as f64
+    }
+}
+
+/// Adam on the potential (β₁ = 0.9, β₂ = 0.999, bias-corrected), re-centring `h` to mean zero
+/// after each step.
+#[derive(Debug, Clone)]
+pub struct Adam {
+    m1: Array1<f64>,
+    m2: Array1<f64>,
+    t: i32,
+}
+
+impl Adam {
+    const B1: f64 = 0.9;
+    const B2: f64 = 0.999;
+    const EPS: f64 = 1e-12;
+
+    /// Fresh moments for `n` coordinates.
+    pub fn new(n: usize) -> Self {
+        Adam {
+            m1: Array1::zeros(n),
+            m2: Array1::zeros(n),
+            t: 0,
+        }
+    }
+
+    /// One step `h ← h − lr·m̂₁/(√m̂₂ + ε)` along the gradient `g = μ̂ − ν`, then `h ← h − mean h`.
+    pub fn step(&mut self, h: &mut Array1<f64>, g: &Array1<f64>, lr: f64) {
+        self.t += 1;
+        self.m1 = &self.m1 * Self::B1 + g * (1.0 - Self::B1);
+        self.m2 = &self.m2 * Self::B2 + &g.mapv(|v| v * v) * (1.0 - Self::B2);
+        let c1 = 1.0 - Self::B1.powi(self.t);
+        let c2 = 1.0 - Self::B2.powi(self.t);
+        *h -= &((&self.m1 / c1) / ((&self.m2 / c2).mapv(f64::sqrt) + Self::EPS) * lr);
+        let mean = h.mean().expect("n ≥ 1");
+        *h -= mean;
+    }
+}
+
+/// The initial step size: a hundredth of `max_i |y_i − ȳ|` (Adam moves each `h_i` by about the
+/// step size; the scores `⟨x, y_i⟩` spread by about that much over a unit-scale source).
+pub fn initial_step(y: ArrayView2<f64>) -> f64 {
+    let mean = y.mean_axis(Axis(0)).expect("n ≥ 1");
+    let spread = y
+        .rows()
+        .into_iter()
+        .map(|r| (&r - &mean).mapv(|v| v * v).sum().sqrt())
+        .fold(0.0f64, f64::max);
+    1e-2 * spread.max(f64::MIN_POSITIVE)
+}
+
 /// Solves by QMC and Adam (module docs). `y` distinct targets (`n × d`), `nu` positive summing to
 /// 1. Errors: `d > 1000` ([`Error::InvalidParameter`]).
 pub fn solve_qmc(
@@ -245,58 +377,26 @@ pub fn solve_qmc(
     opts: &SdotOptions,
 ) -> Result<QmcResult> {
     let (n, d) = y.dim();
-    let y = y.as_standard_layout();
-    let norms: Vec<f64> = y
-        .rows()
-        .into_iter()
-        .map(|r| sq_distance(r.as_slice().expect("standard layout"), &vec![0.0; d]))
-        .collect();
     let per_sample = 8 * d + 12 * CANDIDATES.min(n) + 10;
     // The largest power of two of samples that fits the memory budget.
     let cap = (SAMPLE_BYTES / per_sample).max(1);
     let max_samples =
         (1usize << (usize::BITS - 1 - cap.leading_zeros())).clamp(INITIAL_SAMPLES, 1 << 21);
     let mut sequence = SobolSamples::new(d, source, opts.seed)?;
-    let mut x = sequence.take(INITIAL_SAMPLES.min(max_samples));
-
-    // Step size: a hundredth of the scores' spread over the source, `max_i |y_i − ȳ|` times the
-    // source's scale (Adam moves each h_i by about the step size).
-    let mean = y.mean_axis(Axis(0)).expect("n ≥ 1");
-    let spread = y
-        .rows()
-        .into_iter()
-        .map(|r| (&r - &mean).mapv(|v| v * v).sum().sqrt())
-        .fold(0.0f64, f64::max)
-        .max(f64::MIN_POSITIVE);
-    let mut lr = 1e-2 * spread;
-    let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-12);
-
     let mut h = Array1::<f64>::zeros(n);
-    let mut m1 = Array1::<f64>::zeros(n);
-    let mut m2 = Array1::<f64>::zeros(n);
-    let mut cand = Candidates::scan(x.view(), y.view(), &norms, h.view());
-    let mut mass = masses(
-        &cand
-            .cols
-            .iter()
-            .step_by(cand.k)
-            .copied()
-            .collect::<Vec<_>>(),
-        n,
-    );
+    let mut cells = CellCounter::new(sequence.take(INITIAL_SAMPLES.min(max_samples)), y, h.view());
+    let first_lr = initial_step(y);
+    let mut lr = first_lr;
+    let mut adam = Adam::new(n);
+    let mut mass = cells.masses(h.view());
     let mut best = (max_relative_error(mass.view(), nu), h.clone(), mass.clone());
-    let (mut stall, mut iterations, mut t) = (0usize, 0usize, 0i32);
-    while best.0 > opts.tol && iterations < opts.max_iter && lr > 1e-14 * spread {
-        let g = &mass - &nu;
-        t += 1;
-        m1 = &m1 * b1 + &g * (1.0 - b1);
-        m2 = &m2 * b2 + &g.mapv(|v| v * v) * (1.0 - b2);
-        let (c1, c2) = (1.0 - b1.powi(t), 1.0 - b2.powi(t));
-        h = &h - &((&m1 / c1) / ((&m2 / c2).mapv(f64::sqrt) + eps) * lr);
-        h -= h.mean().expect("n ≥ 1");
+    let (mut stall, mut iterations) = (0usize, 0usize);
+    // Ten halvings at the largest sample count without progress: the QMC estimate's resolution
+    // is reached, more steps cannot lower the error.
+    while best.0 > opts.tol && iterations < opts.max_iter && lr > first_lr / 1024.0 {
+        adam.step(&mut h, &(&mass - &nu), lr);
         iterations += 1;
-        let labels = cand.assign(x.view(), y.view(), &norms, h.view());
-        mass = masses(&labels, n);
+        mass = cells.masses(h.view());
         let err = max_relative_error(mass.view(), nu);
         if err < best.0 {
             if err < best.0 * (1.0 - 1e-3) {
@@ -308,21 +408,11 @@ pub fn solve_qmc(
         }
         if stall >= PATIENCE {
             stall = 0;
-            if x.nrows() < max_samples {
+            if cells.samples() < max_samples {
                 // More resolution: the next N points of the sequence; start again from the best h.
-                let more = sequence.take(x.nrows());
-                x = ndarray::concatenate(Axis(0), &[x.view(), more.view()]).expect("same width");
                 h = best.1.clone();
-                cand = Candidates::scan(x.view(), y.view(), &norms, h.view());
-                mass = masses(
-                    &cand
-                        .cols
-                        .iter()
-                        .step_by(cand.k)
-                        .copied()
-                        .collect::<Vec<_>>(),
-                    n,
-                );
+                cells.extend(sequence.take(cells.samples()).view(), h.view());
+                mass = cells.masses(h.view());
                 best = (max_relative_error(mass.view(), nu), h.clone(), mass.clone());
             } else {
                 lr *= 0.5;
@@ -330,31 +420,12 @@ pub fn solve_qmc(
         }
     }
     let (_, h, mass) = best;
-    // The transport cost on the final samples, for the returned h.
-    let labels = cand.assign(x.view(), y.view(), &norms, h.view());
-    let cost: f64 = labels
-        .par_chunks(CHUNK)
-        .enumerate()
-        .map(|(c, lab)| {
-            lab.iter()
-                .enumerate()
-                .map(|(o, &l)| {
-                    sq_distance(
-                        x.row(c * CHUNK + o).as_slice().expect("standard layout"),
-                        y.row(l as usize).as_slice().expect("standard layout"),
-                    )
-                })
-                .sum::<f64>()
-        })
-        .collect::<Vec<f64>>()
-        .iter()
-        .sum::<f64>()
-        / x.nrows() as f64;
+    let transport_cost = cells.transport_cost(h.view());
     Ok(QmcResult {
         h,
         masses: mass,
         iterations,
-        transport_cost: cost,
-        samples: x.nrows(),
+        transport_cost,
+        samples: cells.samples(),
     })
 }
