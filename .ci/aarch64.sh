@@ -35,6 +35,10 @@ export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L $SYSROOT"
 export CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc
 export AR_aarch64_unknown_linux_gnu=aarch64-linux-gnu-ar
+# The Python extension (crates/deeptransport-py, PyO3 with abi3) cross-compiles without an
+# aarch64 Python: clippy needs no interpreter for an abi3 target, and linking the cdylib as an
+# extension module (no libpython, as maturin builds it) needs no aarch64 libpython either.
+export PYO3_BUILD_EXTENSION_MODULE=1
 
 echo "== cargo clippy --target $TARGET --all-targets -- -D warnings"
 cargo clippy --target "$TARGET" --workspace --all-targets -- -D warnings

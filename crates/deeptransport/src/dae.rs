@@ -101,18 +101,25 @@ pub fn empirical_with(
         .iter()
         .position(|l| *l == f64::NEG_INFINITY)
     {
-        return Err(Error::NoPosterior {
-            row: j + 1,
-            detail: match noise {
-                Noise::Uniform => format!(
-                    "uniform noise with t = {t} searches the cube of half-width √(3t) = {}",
-                    Noise::uniform_half_width(t)
-                ),
-                _ => format!("{noise} noise with t = {t}"),
-            },
-        });
+        return Err(no_posterior(j + 1, noise, t));
     }
     Ok(r.mean)
+}
+
+/// The [`Error::NoPosterior`] of query `row` (1-based): no atom where the noise density is
+/// positive around it (uniform noise), or every weight overflowed. Shared with callers that merge
+/// partial reductions ([`empirical_reduction`] on shards) and meet a row with `log Z = −∞`.
+pub fn no_posterior(row: usize, noise: Noise, t: f64) -> Error {
+    Error::NoPosterior {
+        row,
+        detail: match noise {
+            Noise::Uniform => format!(
+                "uniform noise with t = {t} searches the cube of half-width √(3t) = {}",
+                Noise::uniform_half_width(t)
+            ),
+            _ => format!("{noise} noise with t = {t}"),
+        },
+    }
 }
 
 /// The kernel reduction behind [`empirical`]: also returns `log Σ_i w_i ν_t(y − x_i)` up to the
