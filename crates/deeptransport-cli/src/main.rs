@@ -75,6 +75,7 @@ enum Command {
     Figure(commands::figure::Args),
     Tracks(commands::tracks::Args),
     Sdot(commands::sdot::Args),
+    Recon(commands::recon::Args),
 }
 
 fn main() -> ExitCode {
@@ -178,6 +179,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Figure(a) => &a.common,
         Command::Tracks(a) => &a.common,
         Command::Sdot(a) => &a.common,
+        Command::Recon(a) => &a.common,
     })?;
     match cli.command {
         Command::Dae(a) => commands::dae::run(a),
@@ -190,6 +192,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Figure(a) => commands::figure::run(a),
         Command::Tracks(a) => commands::tracks::run(a),
         Command::Sdot(a) => commands::sdot::run(a),
+        Command::Recon(a) => commands::recon::run(a),
     }
 }
 

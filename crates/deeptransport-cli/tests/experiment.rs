@@ -73,27 +73,7 @@ fn dae_training_quick_writes_the_contracts_summary_and_is_identical_on_any_threa
     let html = fs::read_to_string(w.path().join("a/report.html")).unwrap();
     assert_eq!(html.matches("data:image/png;base64,").count(), 2);
 
-    // The same seed on one thread: the same numbers, byte for byte.
-    let (code, _, stderr) = run(
-        w.path(),
-        &[
-            "experiment",
-            "dae-training",
-            "--quick",
-            "--out",
-            "b",
-            "--seed",
-            "3",
-            "--threads",
-            "1",
-            "--quiet",
-        ],
-    );
-    assert_eq!(code, 0, "{stderr}");
-    assert_eq!(
-        fs::read(w.path().join("a/summary.json")).unwrap(),
-        fs::read(w.path().join("b/summary.json")).unwrap()
-    );
+    same_summary_on_one_thread(w.path(), "dae-training", "a", &["--seed", "3"]);
 
     // The saved network reproduces the figure's numbers: load, run on the grid, compare.
     let weights = v["weights"].as_str().unwrap();
@@ -192,25 +172,7 @@ fn geodesic_quick_writes_ten_rows_per_data_set_and_resnets_beat_plain_nets() {
     assert_eq!(html.matches("data:image/png;base64,").count(), 2);
     assert!(html.contains("paper (CIFAR-100)"));
 
-    // The networks train in parallel, each on one thread: one thread gives the same bytes.
-    let (code, _, stderr) = run(
-        w.path(),
-        &[
-            "experiment",
-            "geodesic",
-            "--quick",
-            "--out",
-            "h",
-            "--threads",
-            "1",
-            "--quiet",
-        ],
-    );
-    assert_eq!(code, 0, "{stderr}");
-    assert_eq!(
-        fs::read(w.path().join("g/summary.json")).unwrap(),
-        fs::read(w.path().join("h/summary.json")).unwrap()
-    );
+    same_summary_on_one_thread(w.path(), "geodesic", "g", &[]);
 }
 
 #[test]
@@ -280,25 +242,83 @@ fn aeot_quick_covers_every_mode_writes_every_data_set_and_generator_on_any_threa
     let html = fs::read_to_string(w.path().join("a/report.html")).unwrap();
     assert_eq!(html.matches("data:image/png;base64,").count(), 4);
 
-    // Every network trains on one thread from its own seed: one thread gives the same bytes.
-    let (code, _, stderr) = run(
+    same_summary_on_one_thread(w.path(), "aeot", "a", &[]);
+}
+
+/// Every network trains on one thread from its own seed: rerunning `name --quick` (with
+/// `extra` flags) on one thread gives the same `summary.json` bytes as the run in `dir/first`.
+fn same_summary_on_one_thread(dir: &std::path::Path, name: &str, first: &str, extra: &[&str]) {
+    let mut args = vec![
+        "experiment",
+        name,
+        "--quick",
+        "--out",
+        "one-thread",
+        "--threads",
+        "1",
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    let (code, _, stderr) = run(dir, &args);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        fs::read(dir.join(first).join("summary.json")).unwrap(),
+        fs::read(dir.join("one-thread/summary.json")).unwrap(),
+        "{name}: one thread changed the summary"
+    );
+}
+
+#[test]
+fn topology_quick_meets_the_reach_bound_and_writes_every_fixture_on_any_thread_count() {
+    let w = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = run(
         w.path(),
         &[
             "experiment",
-            "aeot",
+            "topology",
             "--quick",
             "--out",
-            "b",
-            "--threads",
-            "1",
+            "t",
+            "--json",
             "--quiet",
         ],
     );
-    assert_eq!(code, 0, "{stderr}");
-    assert_eq!(
-        fs::read(w.path().join("a/summary.json")).unwrap(),
-        fs::read(w.path().join("b/summary.json")).unwrap()
-    );
+    assert_eq!(code, 0, "{stderr}\n{stdout}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is one JSON object");
+    assert_eq!(v["experiment"], "topology");
+    assert_eq!(v["all_claims_hold"], true);
+    assert_eq!(v["claims"].as_array().unwrap().len(), 3);
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 12, "4 fixtures × 3 capacities");
+    for (m, k, reach) in [
+        ("circle", 1, 1.0),
+        ("linked-circles", 1, 0.5),
+        ("sphere", 2, 1.0),
+        ("torus", 2, 1.0),
+    ] {
+        let rs: Vec<_> = rows.iter().filter(|r| r["manifold"] == m).collect();
+        assert_eq!(rs.len(), 3, "{m}");
+        for r in rs {
+            assert_eq!(r["latent_dim"], k, "{r}");
+            assert_eq!(r["reach"], reach, "{r}");
+            let sup = r["sup_error"].as_f64().unwrap();
+            assert!(sup >= r["sup_error_bound"].as_f64().unwrap(), "{r}");
+            assert_eq!(r["eps"], 0.1);
+            assert!((0.0..=1.0).contains(&r["exceptional_fraction"].as_f64().unwrap()));
+        }
+    }
+    for f in ["report.html", "summary.json"]
+        .into_iter()
+        .map(String::from)
+        .chain(
+            ["errors_circles", "codes", "exceedance"]
+                .iter()
+                .flat_map(|s| ["png", "svg", "csv"].map(|e| format!("{s}.{e}"))),
+        )
+    {
+        assert!(w.path().join("t").join(&f).is_file(), "missing {f}");
+    }
+    same_summary_on_one_thread(w.path(), "topology", "t", &[]);
 }
 
 #[test]

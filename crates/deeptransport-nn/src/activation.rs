@@ -26,6 +26,14 @@ impl Activation {
         }
     }
 
+    /// The Lipschitz constant `sup |σ'|`: 1, 1, 1, ¼.
+    pub fn lipschitz(self) -> f64 {
+        match self {
+            Activation::Sigmoid => 0.25,
+            _ => 1.0,
+        }
+    }
+
     /// `a ← σ(a)` in place (the buffer holds `z` on entry).
     pub fn apply<T: Real>(self, a: &mut [T]) {
         match self {

@@ -120,4 +120,16 @@ impl<T: Real> Linear<T> {
     pub fn weight_norm_sq(&self) -> f64 {
         self.weight.iter().map(|w| w.to_f64() * w.to_f64()).sum()
     }
+
+    /// The spectral norm `‖W‖₂ = σ_max(W)` (faer's SVD in f64), the Lipschitz constant of the
+    /// map; rounded up by a relative `1e-12`, far above the SVD's backward error `O(ε·‖W‖₂)`, so
+    /// it is an upper bound. `+∞` if the SVD fails.
+    pub fn spectral_norm(&self) -> f64 {
+        let w: Vec<f64> = self.weight.iter().map(|w| w.to_f64()).collect();
+        MatRef::from_row_major_slice(&w, self.fan_out, self.fan_in)
+            .singular_values()
+            .map_or(f64::INFINITY, |s| {
+                s.first().copied().unwrap_or(0.0) * (1.0 + 1e-12)
+            })
+    }
 }

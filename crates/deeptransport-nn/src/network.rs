@@ -366,6 +366,26 @@ impl<T: Real> Network<T> {
             .sum()
     }
 
+    /// An upper bound on the network's Lipschitz constant in the Euclidean norm: the product over
+    /// stages of `Lip(σ)·‖W‖₂` (dense) and `1 + ‖W₂‖₂·Lip(σ)·‖W₁‖₂` (residual), with `Lip(σ)` = 1
+    /// for the identity, ReLU and tanh and ¼ for the sigmoid. Bounds how far the output can move:
+    /// `|f(x) − f(y)| ≤ L |x − y|`.
+    pub fn lipschitz_bound(&self) -> f64 {
+        self.stages
+            .iter()
+            .map(|s| match s {
+                Stage::Dense { linear, activation } => {
+                    activation.lipschitz() * linear.spectral_norm()
+                }
+                Stage::Residual {
+                    inner,
+                    outer,
+                    activation,
+                } => 1.0 + outer.spectral_norm() * activation.lipschitz() * inner.spectral_norm(),
+            })
+            .product()
+    }
+
     /// For an autoencoder, the number of encoder stages (its code is that stage's output).
     pub fn encoder_stages(&self) -> Option<usize> {
         self.encoder_stages

@@ -2,7 +2,8 @@
 //! divergence, weight files and tracks.
 
 use deeptransport_nn::{
-    Activation, Error, Network, Optimizer, Stage, Targets, TrainOptions, fit, gradients,
+    Activation, Error, Kind, Linear, Network, Optimizer, Stage, Targets, TrainOptions, fit,
+    gradients,
 };
 use ndarray::{Array2, Axis, array};
 use rand::SeedableRng;
@@ -348,4 +349,59 @@ fn a_trace_is_the_input_then_every_layer_output_zero_padded() {
     assert_eq!(code.ncols(), 1);
     assert_eq!(traj.at(2).slice(ndarray::s![.., ..1]), code);
     assert_eq!(net.decode(code.view()).unwrap(), out);
+}
+
+/// The Lipschitz bound is an upper bound on every difference quotient of the network, and exact
+/// for a single linear layer (its largest singular value: diag(3, 1) rotated has ‖W‖₂ = 3).
+#[test]
+fn lipschitz_bound_bounds_every_difference_quotient() {
+    for (k, net) in [
+        Network::<f64>::mlp(&[3, 16, 16, 2], Activation::Relu, 4).unwrap(),
+        Network::<f64>::residual_mlp(3, 8, 2, 2, Activation::Tanh, 5).unwrap(),
+        Network::<f64>::autoencoder(3, &[8], 1, Activation::Sigmoid, 6).unwrap(),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let l = net.lipschitz_bound();
+        assert!(l.is_finite() && l > 0.0);
+        let x = normal(400, 3, 10 + k as u64);
+        let y = &x + &(normal(400, 3, 20 + k as u64) * 1e-3);
+        let (fx, fy) = (
+            net.forward(x.view()).unwrap(),
+            net.forward(y.view()).unwrap(),
+        );
+        for i in 0..400 {
+            let num = (&fx.row(i) - &fy.row(i)).mapv(|v| v * v).sum().sqrt();
+            let den = (&x.row(i) - &y.row(i)).mapv(|v| v * v).sum().sqrt();
+            assert!(
+                num <= l * den * (1.0 + 1e-9),
+                "net {k}: {} > {l}",
+                num / den
+            );
+        }
+    }
+    let (c, s) = (0.6f64, 0.8f64);
+    // W = R diag(3, 1) Rᵀ for the rotation R by (c, s).
+    let w = [
+        3.0 * c * c + s * s,
+        (3.0 - 1.0) * c * s,
+        (3.0 - 1.0) * c * s,
+        3.0 * s * s + c * c,
+    ];
+    let net = Network::<f64>::from_stages(
+        Kind::Mlp,
+        vec![Stage::Dense {
+            linear: Linear {
+                fan_in: 2,
+                fan_out: 2,
+                weight: w.to_vec(),
+                bias: vec![1.0, -1.0],
+            },
+            activation: Activation::Identity,
+        }],
+        None,
+    )
+    .unwrap();
+    assert!((net.lipschitz_bound() - 3.0).abs() < 1e-11);
 }

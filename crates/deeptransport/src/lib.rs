@@ -32,6 +32,7 @@ pub mod measure;
 pub mod noise;
 pub mod quadrature;
 pub mod sdot;
+pub mod topology;
 pub mod tracks;
 pub mod wasserstein;
 

@@ -7,6 +7,7 @@ pub mod entropy;
 pub mod experiment;
 pub mod figure;
 pub mod flow;
+pub mod recon;
 pub mod sdot;
 pub mod tracks;
 pub mod w2;

@@ -6,6 +6,7 @@ pub mod aeot;
 pub mod dae_training;
 pub mod data;
 pub mod geodesic;
+pub mod topology;
 
 use crate::figures::plot::{Figure as Plot, render};
 use crate::io::Output;

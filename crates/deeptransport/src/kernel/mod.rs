@@ -65,8 +65,10 @@ macro_rules! widest {
 }
 
 mod exp;
+pub mod farthest;
 pub mod knn;
 pub mod lse;
+pub mod pairwise;
 mod portable;
 mod simd;
 pub mod simd_path;
