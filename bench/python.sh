@@ -4,7 +4,7 @@
 # N = M = 20 000 in d = 2 against the Rust library's time for the same call
 # (examples/bench_dae on the same .npy inputs, alternating rounds); dt.dask.dae on a LocalCluster
 # of 2 worker processes against one process. JSON lines into OUT/python.jsonl, then the section
-# "Python package" of BENCHMARKS.md (bench/peers/bench_python.py report).
+# "Python package" of BENCHMARKS.md ($BENCH_MD if set; bench/peers/bench_python.py report).
 #   bash bench/python.sh [OUT]        (default OUT: bench/results)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,4 +19,4 @@ trap 'rm -rf "$tmp"' EXIT
 "$PY" bench/peers/bench_python.py overhead | tee -a "$out/python.jsonl"
 "$PY" bench/peers/bench_python.py large "$tmp" "${PY_BENCH_N:-20000}" 5 | tee -a "$out/python.jsonl"
 "$PY" bench/peers/bench_python.py dask "${PY_DASK_N:-60000}" 3 | tee -a "$out/python.jsonl"
-RESULTS_DIR=$out "$PY" bench/peers/bench_python.py report
+RESULTS_DIR=$out "$PY" bench/peers/bench_python.py report "${BENCH_MD:-BENCHMARKS.md}"

@@ -89,3 +89,9 @@ if [ "${QUICK:-0}" = 1 ]; then
 else
   "$PY" bench/peers/report.py
 fi
+# The Python package (issue 16): built into its own venv, its section appended by bench_python.py.
+if [ "${QUICK:-0}" = 1 ]; then
+  PY_BENCH_N=2000 PY_DASK_N=5000 bash bench/python.sh "$out"
+else
+  bash bench/python.sh "$out"
+fi

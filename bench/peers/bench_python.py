@@ -26,6 +26,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = Path(os.environ.get("RESULTS_DIR", ROOT / "bench" / "results"))
+ROUNDS = 5  # alternating rounds of the Rust example and dt.dae in `large`
 EXAMPLE = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release" / "examples" / "bench_dae"
 
 
@@ -85,7 +86,7 @@ def large(folder: str, n: int, repeats: int):
     phi = None
     dt.dae(x[:1000], 0.5, q[:1000])  # warm the thread pool
     # Alternate rounds so that drift of the machine hits both sides alike.
-    for _ in range(3):
+    for _ in range(ROUNDS):
         out = subprocess.run(
             [str(EXAMPLE), str(d / "x.npy"), str(d / "q.npy"), "0.5", str(repeats), str(d / "phi.npy")],
             check=True, capture_output=True, text=True,
@@ -170,7 +171,7 @@ def report(path: Path):
             out += [
                 "",
                 f'Φ_t at N = M = {r["n"]} in d = {r["d"]} (Gaussian noise, t = 0.5, {r["simd"]} path, '
-                f'all cores), {r["repeats"]} runs per side in 3 alternating rounds: the Rust library '
+                f'all cores), {r["repeats"]} runs per side in {ROUNDS} alternating rounds: the Rust library '
                 "(`examples/bench_dae`, `dae::empirical_with`, the same `.npy` inputs) against "
                 "`dt.dae` (the same call behind PyO3, inputs copied, GIL released).",
                 "",

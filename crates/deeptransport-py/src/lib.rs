@@ -16,6 +16,7 @@
 mod convert;
 mod maps;
 mod measures;
+mod recon;
 mod sdot;
 mod tracks;
 
@@ -61,5 +62,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     measures::register(m)?;
     tracks::register(m)?;
     sdot::register(m)?;
+    recon::register(m)?;
     Ok(())
 }

@@ -68,7 +68,7 @@ def test_entropy_and_w2_match_the_cli(run_cli, rng):
                 assert getattr(r, k) == v, (method, k)
 
 
-def test_tracks_and_sdot_match_the_cli(run_cli, rng):
+def test_tracks_sdot_and_recon_match_the_cli(run_cli, rng):
     layers = [rng.normal(size=(80, 3)) for _ in range(4)]
     arrays = {f"l{k}.npy": a for k, a in enumerate(layers)}
     s = run_cli("tracks", "--layers", "l0.npy,l1.npy,l2.npy,l3.npy", "--json", arrays=arrays)
@@ -82,6 +82,17 @@ def test_tracks_and_sdot_match_the_cli(run_cli, rng):
     r = dt.sdot(y)
     assert r.to_dict() == s
     np.testing.assert_array_equal(r.potential, np.load(run_cli.dir / "h.npy"))
+
+    x = rng.normal(size=(120, 2))
+    xhat = x + 0.05 * rng.normal(size=x.shape)
+    z = x[:, :1]
+    s = run_cli(
+        "recon", "--input", "x.npy", "--recon", "xh.npy", "--latent", "z.npy",
+        "--eps", "0.01,0.1", "--homology", "--json",
+        arrays={"x.npy": x, "xh.npy": xhat, "z.npy": z},
+    )
+    r = dt.recon(x, xhat, z, eps=[0.01, 0.1], homology=True)
+    assert r.to_dict() == s
 
 
 @pytest.mark.parametrize(

@@ -86,6 +86,8 @@ def test_tracks_takes_float32_and_generators(rng):
         (lambda x: dt.tracks([x, np.zeros((20, 2, 2))]), "pass flatten=True"),
         (lambda x: dt.sdot(x, tol=2.0), "tol=2.0: the relative mass tolerance"),
         (lambda x: dt.sdot(x, source="beta"), 'source="beta"'),
+        (lambda x: dt.recon(x, x[:, :1]), "xhat (columns; x has 2)"),
+        (lambda x: dt.recon(x, x, eps=[-1.0]), "eps contains -1.0"),
     ],
 )
 def test_bad_input_raises_value_error_naming_the_problem(rng, call, message):

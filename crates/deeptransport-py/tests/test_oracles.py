@@ -204,3 +204,21 @@ def test_sdot_1d_cells_split_the_cube_into_equal_intervals(rng):
     g = r.generate(6000, seed=1)
     assert g.shape == (6000, 1)
     assert set(np.unique(g)) <= set(y[:, 0])
+
+
+def test_recon_summary_and_betti_of_a_circle(rng):
+    s = rng.uniform(0, 2 * math.pi, 300)
+    x = np.c_[np.cos(s), np.sin(s)]
+    xhat = x + 0.01 * rng.normal(size=x.shape)
+    r = dt.recon(x, xhat, x[:, :1], eps=[0.01, 0.02], homology=True)
+    e = np.linalg.norm(xhat - x, axis=1)
+    np.testing.assert_allclose(r.errors, e, rtol=1e-15)
+    assert r.error_max == pytest.approx(e.max(), rel=1e-15)
+    assert r.error_mean == pytest.approx(e.mean(), rel=1e-14)
+    assert r.error_rms == pytest.approx(math.sqrt(np.mean(e**2)), rel=1e-14)
+    q = r.error_quantiles
+    assert q["0.5"] == pytest.approx(np.quantile(e, 0.5), rel=1e-14)
+    assert q["0.99"] == pytest.approx(np.quantile(e, 0.99), rel=1e-14)
+    assert r.exceptional_fraction == [np.mean(e >= 0.01), np.mean(e >= 0.02)]
+    assert r.betti_input == [1, 1] and r.betti_recon == [1, 1] and r.betti_latent[1] == 0
+    assert r.latent_dim == 1 and r.homology_n == 300

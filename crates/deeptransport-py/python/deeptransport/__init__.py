@@ -33,6 +33,7 @@ __version__: str = _core.__version__
 
 __all__ = [
     "DeepTransportError",
+    "ReconResult",
     "SdotResult",
     "TracksResult",
     "W2Result",
@@ -41,6 +42,7 @@ __all__ = [
     "deep",
     "entropy",
     "flow",
+    "recon",
     "sdot",
     "set_simd_path",
     "simd_path",
@@ -182,6 +184,18 @@ class SdotResult(_Summary):
         boundary whose dihedral angle is below ``max_angle``, never across a larger one."""
         points, _ = self._solution.generate(int(m), float(max_angle), int(seed))
         return points
+
+
+class ReconResult(_Summary):
+    """The result of :func:`recon`: the keys of ``deeptransport recon --json`` (``n``, ``dim``,
+    ``latent_dim``, ``error_max``, ``error_mean``, ``error_rms``, ``error_quantiles`` (levels
+    ``"0.5"``, ``"0.9"``, ``"0.99"``), ``eps``, ``exceptional_fraction``; with homology
+    ``betti_input``, ``betti_recon``, ``betti_latent``, ``homology_n``, ``homology_delta``) and
+    the per-row errors as ``errors``."""
+
+    errors: np.ndarray
+    error_max: float
+    exceptional_fraction: list
 
 
 # --------------------------------------------------------------------------------------------
@@ -437,6 +451,39 @@ def sdot(
             stacklevel=2,
         )
     return r
+
+
+def recon(
+    x: ArrayLike,
+    xhat: ArrayLike,
+    latent: Optional[ArrayLike] = None,
+    *,
+    eps: Sequence[float] = (),
+    homology: bool = False,
+    max_samples: int = 2000,
+) -> ReconResult:
+    r"""What an autoencoder loses (METHODS §9): the reconstruction errors ``e_i = |x̂_i − x_i|``.
+
+    Returns their maximum, mean, RMS and quantiles, and for each threshold ε in ``eps`` the
+    fraction ``#{i : e_i ≥ ε} / n`` (the measure of the exceptional set, where an autoencoder
+    with a too-small bottleneck is allowed to fail). With ``homology=True``, the Betti numbers
+    ``[b₀, b₁]`` of the inputs, the reconstructions and the codes ``latent`` (row i encodes
+    input i): the Vietoris–Rips classes whose persistence exceeds 10 % of that cloud's diameter,
+    computed on at most ``max_samples`` max–min landmarks of the inputs (the same rows in every
+    cloud). Returns a :class:`ReconResult` (``.errors`` per row).
+    """
+    d = _core.recon(
+        x,
+        xhat,
+        latent,
+        eps=[float(e) for e in eps],
+        homology=homology,
+        max_samples=max_samples,
+    )
+    note = d.pop("_note", None)
+    if note is not None:
+        warnings.warn(note, RuntimeWarning, stacklevel=2)
+    return ReconResult(*_split(d, ("errors",)))
 
 
 def __getattr__(name: str) -> Any:

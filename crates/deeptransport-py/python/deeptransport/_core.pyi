@@ -99,3 +99,12 @@ def _sdot(
     max_iter: int = 20000,
     seed: int = 0,
 ) -> Tuple[_Sdot, Dict[str, Any], npt.NDArray[np.float64]]: ...
+def recon(
+    x: npt.ArrayLike,
+    xhat: npt.ArrayLike,
+    latent: Optional[npt.ArrayLike] = None,
+    *,
+    eps: Sequence[float] = (),
+    homology: bool = False,
+    max_samples: int = 2000,
+) -> Dict[str, Any]: ...
