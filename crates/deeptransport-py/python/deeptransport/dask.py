@@ -23,7 +23,7 @@ one query block, one data shard and an (m_block × (d + 3)) partial.
 Scaling model. With Q query blocks and S data shards the graph has Q·S kernel tasks of
 ``m_q · n_s · d`` pair evaluations each, plus Q tree reductions over S partials of
 ``m_q · (d + 3)`` numbers. Compute is ``M·N·d / (P · r)`` for P cores at the kernel's rate r
-(≈ 2·10⁹ pairs/s per core in d = 2 on AVX-512); communication is each data shard sent to Q
+(≈ 1.4·10⁹ pairs/s per core in d = 2 on AVX-512); communication is each data shard sent to Q
 tasks and each query block to S tasks: ``(Q·N + S·M)·d·8`` bytes, plus ``S·M·(d + 3)·8`` bytes
 of partials. Choose blocks so that each task runs ≥ 0.1 s (the scheduler's overhead is
 ~1 ms per task) and few shards (S = 1 when the data fit one worker: then only queries split).
