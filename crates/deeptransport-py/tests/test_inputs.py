@@ -159,3 +159,22 @@ def test_result_objects_are_read_only_and_serialisable(rng):
         r.nonexistent
     assert json.loads(json.dumps(r.to_dict())) == r.to_dict()
     assert "w2" in dir(r) and "w2_squared" in repr(r)
+
+
+def test_optional_integrations_without_their_packages_raise_a_clear_import_error():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "sys.modules.update({'torch': None, 'dask': None, 'dask.array': None})\n"
+        "import deeptransport as dt\n"
+        "for name in ('torch', 'dask'):\n"
+        "    try:\n"
+        "        getattr(dt, name)\n"
+        "    except ImportError as e:\n"
+        "        print(e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "deeptransport.torch needs PyTorch, which is not installed" in out.stdout
+    assert "deeptransport.dask needs Dask" in out.stdout
