@@ -56,7 +56,8 @@ PYEOF
 done < "${OPTIONAL_REQUIREMENTS:-bench/requirements-optional.txt}"
 
 cargo build --release -q -p deeptransport --example bench_dae --example bench_entropy \
-  --example bench_w2 --example bench_sinkhorn --example bench_bures --example bench_sdot
+  --example bench_w2 --example bench_sinkhorn --example bench_bures --example bench_sdot \
+  --example bench_persistence
 cargo build --release -q -p deeptransport-nn --example bench_train
 cargo build --release -q -p deeptransport-cli
 if [ "${QUICK:-0}" = 1 ]; then
@@ -83,6 +84,7 @@ done
 bash bench/train.sh "$out" "${TRAIN_ARGS[@]}"
 bash bench/tracks.sh "$out"
 bash bench/sdot.sh "$out"
+bash bench/persistence.sh "$out"
 if [ "${QUICK:-0}" = 1 ]; then
   RESULTS_DIR="$out" "$PY" bench/peers/report.py "$BENCH_MD"
   echo "QUICK run: report in $BENCH_MD (bench/results and BENCHMARKS.md untouched)"
