@@ -3,7 +3,9 @@
 //! (not counting a header) and 1-based column.
 
 use crate::BadInput;
+use crate::interrupt::Live;
 use anyhow::{Context, Result};
+use deeptransport::error::fmt_num;
 use deeptransport::measure::{Gaussian, Measure, Mixture};
 use ndarray::{Array1, Array2};
 use serde::Deserialize;
@@ -89,8 +91,9 @@ pub fn read_weights(path: &Path, n: usize) -> Result<Array1<f64>> {
     for (i, &w) in a.column(0).iter().enumerate() {
         if w < 0.0 {
             return Err(BadInput::new(format!(
-                "{file}: row {}, column 1: weight {w} is negative; weights must be ≥ 0",
-                i + 1
+                "{file}: row {}, column 1: weight {} is negative; weights must be ≥ 0",
+                i + 1,
+                fmt_num(w)
             )));
         }
     }
@@ -98,7 +101,8 @@ pub fn read_weights(path: &Path, n: usize) -> Result<Array1<f64>> {
     let sum = w.sum();
     if !(sum > 0.0 && sum.is_finite()) {
         return Err(BadInput::new(format!(
-            "{file}: the weights sum to {sum}; expected a positive finite sum"
+            "{file}: the weights sum to {}; expected a positive finite sum",
+            fmt_num(sum)
         )));
     }
     Ok(w)
@@ -394,11 +398,16 @@ pub fn read_measure(path: &Path) -> Result<Measure> {
 
 /// An output file written atomically: a temporary file in the destination's folder, renamed over
 /// the destination only by [`Output::commit`]. Creating it first checks that the folder is
-/// writable before any work is done; dropping it uncommitted leaves the destination untouched.
+/// writable before any work is done; dropping it uncommitted leaves the destination untouched,
+/// and so does an interruption (the temporary is registered with [`crate::interrupt`]).
 pub struct Output {
     path: PathBuf,
     format: Option<Format>,
+    // Declared before `live`: the file is removed before it is forgotten by the handler.
     tmp: tempfile::NamedTempFile,
+    live: Live,
+    /// A trajectory's `NAME.times.csv`, prepared with it by [`Output::trajectory`].
+    sidecar: Option<Box<Output>>,
 }
 
 impl Output {
@@ -411,6 +420,20 @@ impl Output {
     /// Prepares to write a file of any kind (JSON, HTML, SVG) with [`Output::commit_bytes`].
     pub fn file(path: &Path) -> Result<Self> {
         Self::create_with(path, None)
+    }
+
+    /// Prepares to write a trajectory (`.npy` only, `what` names its shape in the refusal of
+    /// another extension) and its sidecar `NAME.times.csv`, both checked before any work.
+    pub fn trajectory(path: &Path, what: &str) -> Result<Self> {
+        if format_of(path)? != Format::Npy {
+            return Err(BadInput::new(format!(
+                "{}: a trajectory is written as .npy ({what})",
+                path.display()
+            )));
+        }
+        let mut out = Self::create(path)?;
+        out.sidecar = Some(Box::new(Output::file(&trajectory_times_path(path))?));
+        Ok(out)
     }
 
     fn create_with(path: &Path, format: Option<Format>) -> Result<Self> {
@@ -435,20 +458,27 @@ impl Output {
                 "{file}: is a folder; expected the name of an output file"
             )));
         }
-        let tmp = tempfile::Builder::new()
-            .prefix(".deeptransport-")
-            .suffix(".tmp")
-            .tempfile_in(&dir)
-            .map_err(|e| {
-                BadInput::new(format!(
-                    "{file}: cannot write in folder {}: {e}",
-                    dir.display()
-                ))
-            })?;
+        let (tmp, live) = Live::create(
+            || {
+                tempfile::Builder::new()
+                    .prefix(".deeptransport-")
+                    .suffix(".tmp")
+                    .tempfile_in(&dir)
+            },
+            |t| t.path(),
+        )
+        .map_err(|e| {
+            BadInput::new(format!(
+                "{file}: cannot write in folder {}: {e}",
+                dir.display()
+            ))
+        })?;
         Ok(Output {
             path: path.to_path_buf(),
             format,
             tmp,
+            live,
+            sidecar: None,
         })
     }
 
@@ -496,7 +526,10 @@ impl Output {
         for t in traj.times() {
             csv.push_str(&format!("{t:?}\n"));
         }
-        let sidecar = Output::file(&trajectory_times_path(&self.path))?;
+        let sidecar = match self.sidecar.take() {
+            Some(s) => *s,
+            None => Output::file(&trajectory_times_path(&self.path))?,
+        };
         self.commit()?;
         sidecar.commit_bytes(csv.as_bytes())
     }
@@ -518,8 +551,10 @@ impl Output {
                 .as_file()
                 .set_permissions(std::fs::Permissions::from_mode(0o644));
         }
-        let path = self.path.clone();
-        self.tmp.persist(&path).with_context(|| {
+        let Output {
+            path, tmp, live, ..
+        } = self;
+        live.finish(|| tmp.persist(&path)).with_context(|| {
             format!(
                 "{}: cannot move the finished output into place",
                 path.display()
@@ -615,8 +650,8 @@ pub fn read_trajectory(path: &Path) -> Result<(deeptransport::flow::Trajectory, 
                 "{side}: row {}, column 1: time {} is before the previous time {}; expected \
                  non-decreasing times",
                 s + 1,
-                times[s],
-                times[s - 1]
+                fmt_num(times[s]),
+                fmt_num(times[s - 1])
             )));
         }
         (times, true)

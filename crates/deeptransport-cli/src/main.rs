@@ -15,7 +15,9 @@ mod activations;
 mod commands;
 mod experiments;
 mod figures;
+mod interrupt;
 mod io;
+mod limits;
 mod progress;
 mod report;
 
@@ -55,8 +57,15 @@ struct Cli {
 /// Options every command shares.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Common {
-    /// Worker threads (default: all cores). Results are bit-identical for any value.
-    #[arg(long, global = true, value_name = "N")]
+    /// Worker threads (default: all cores; at most the larger of 64 and 4 × the cores).
+    /// Results are bit-identical for any value.
+    #[arg(
+        long,
+        global = true,
+        value_name = "N",
+        allow_negative_numbers = true,
+        value_parser = limits::count::<1, usize>
+    )]
     threads: Option<usize>,
     /// No progress bar.
     #[arg(long, short, global = true)]
@@ -79,6 +88,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // First, so that an interruption at any point removes the temporary outputs.
+    interrupt::install();
     // `--version` also names the SIMD path (`-V` the version alone).
     let parsed = Cli::command()
         .long_version(long_version())
@@ -86,6 +97,15 @@ fn main() -> ExitCode {
         .and_then(|m| Cli::from_arg_matches(&m));
     let cli = match parsed {
         Ok(c) => c,
+        Err(e) if e.kind() == clap::error::ErrorKind::ValueValidation => {
+            // A value refused by its parser (`limits::count`: "must be ≥ 1, got -1") is one
+            // line, like every other refusal, without clap's "For more information" tip.
+            let text = e.render().to_string();
+            let line = text.lines().next().unwrap_or_default();
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "{line}");
+            return ExitCode::from(2);
+        }
         Err(e) => {
             // clap prints help/version on stdout (exit 0) and usage errors on stderr (exit 2).
             let _ = e.print();
@@ -198,8 +218,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn set_threads(c: &Common) -> anyhow::Result<()> {
     if let Some(n) = c.threads {
-        if n == 0 {
-            return Err(BadInput::new("--threads must be at least 1"));
+        let max = limits::max_threads();
+        if n > max {
+            return Err(BadInput::new(format!(
+                "--threads {n}: at most {max} threads are allowed on this machine (the larger \
+                 of 64 and 4 × its cores); more only slow the start, and results are the same \
+                 for any count"
+            )));
         }
         rayon::ThreadPoolBuilder::new()
             .num_threads(n)

@@ -114,10 +114,11 @@ pub fn no_posterior(row: usize, noise: Noise, t: f64) -> Error {
         row,
         detail: match noise {
             Noise::Uniform => format!(
-                "uniform noise with t = {t} searches the cube of half-width √(3t) = {}",
-                Noise::uniform_half_width(t)
+                "uniform noise with t = {} searches the cube of half-width √(3t) = {}",
+                crate::error::fmt_num(t),
+                crate::error::fmt_num(Noise::uniform_half_width(t))
             ),
-            _ => format!("{noise} noise with t = {t}"),
+            _ => format!("{noise} noise with t = {}", crate::error::fmt_num(t)),
         },
     }
 }

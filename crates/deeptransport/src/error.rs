@@ -18,7 +18,7 @@ pub enum Error {
         got: usize,
     },
     /// A NaN or ±∞ where a finite number is required (rows and columns are 1-based).
-    #[error("non-finite value {value} in {what} at row {row}, column {col}")]
+    #[error("non-finite value {} in {what} at row {row}, column {col}", fmt_num(*.value))]
     NonFinite {
         /// Which array.
         what: String,
@@ -77,8 +77,10 @@ pub enum Error {
     /// A time at or past the first singular time `t*` of a continuous DAE (Definition 3.1), where
     /// `μ_t = φ_t♯μ₀` stops existing (a covariance `Σ − 2tI` stops being positive definite).
     #[error(
-        "time t = {t} is at or past the singular time t* = {singular_time} of {what}; the \
-         continuous DAE exists only for t < t*"
+        "time t = {} is at or past the singular time t* = {} of {what}; the continuous DAE \
+         exists only for t < t*",
+        fmt_num(*.t),
+        fmt_num(*.singular_time)
     )]
     PastSingularTime {
         /// The requested time.
@@ -90,16 +92,39 @@ pub enum Error {
     },
 }
 
-/// Returns `Err(Error::InvalidParameter)` unless `t` is finite and strictly positive.
+/// Returns `Err(Error::InvalidParameter)` unless `t` is a finite variance no smaller than the
+/// smallest normal double, `f64::MIN_POSITIVE` ≈ 2.2e-308. Below it a double keeps fewer than 53
+/// significant bits (5e-324 is only known to a factor of two), `1/(2t)` overflows from about
+/// 2.8e-309 on, and every Gaussian weight would underflow: no result there would mean anything.
 pub fn check_time(name: &str, t: f64) -> Result<f64> {
-    if t.is_finite() && t > 0.0 {
+    if t.is_finite() && t >= f64::MIN_POSITIVE {
         Ok(t)
     } else {
+        let reason = if t > 0.0 && t.is_finite() {
+            format!(
+                "a variance must be at least the smallest normal double {:e}: below it t \
+                 has fewer significant bits than a double and 1/(2t) overflows",
+                f64::MIN_POSITIVE
+            )
+        } else {
+            "must be a finite number > 0 (a noise variance)".into()
+        };
         Err(Error::InvalidParameter {
             name: name.to_string(),
-            value: format!("{t}"),
-            reason: "must be a finite number > 0 (a noise variance)".into(),
+            value: fmt_num(t),
+            reason,
         })
+    }
+}
+
+/// `x` for a message: the shortest decimal that reads back as `x`, as `{}` prints it (`0.5`,
+/// `2`), but in exponent form outside `[1e-4, 1e16)` (`5e-324`, `1e20`), where `{}` would print
+/// up to hundreds of digits.
+pub fn fmt_num(x: f64) -> String {
+    if x != 0.0 && x.is_finite() && !(1e-4..1e16).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
     }
 }
 
@@ -118,7 +143,14 @@ pub fn check_finite(what: &str, a: ndarray::ArrayView2<f64>) -> Result<()> {
     Ok(())
 }
 
-/// Checks that `a` has at least one row and the expected number of columns.
+/// The largest coordinate magnitude a point may have: `|x_ik| ≤ 10¹⁵⁰` keeps every squared
+/// distance `Σ_k (x_ik − y_jk)² ≤ 4d·10³⁰⁰` finite in `f64` for any `d` below `4·10⁷`, so no cost,
+/// displacement or summary can overflow to `±∞` (coordinates near `10¹⁵⁴` used to give a mean
+/// displacement of `inf` with exit 0).
+pub const MAX_COORDINATE: f64 = 1e150;
+
+/// Checks that `a` has at least one row, the expected number of columns, and finite entries of
+/// magnitude at most [`MAX_COORDINATE`] (the first offender is named by row and column, 1-based).
 pub fn check_points(what: &str, a: ndarray::ArrayView2<f64>, dim: Option<usize>) -> Result<()> {
     if a.nrows() == 0 || a.ncols() == 0 {
         return Err(Error::Empty {
@@ -134,5 +166,45 @@ pub fn check_points(what: &str, a: ndarray::ArrayView2<f64>, dim: Option<usize>)
             got: a.ncols(),
         });
     }
-    check_finite(what, a)
+    check_finite(what, a)?;
+    match a.indexed_iter().find(|(_, v)| v.abs() > MAX_COORDINATE) {
+        Some(((i, j), &v)) => Err(Error::InvalidParameter {
+            name: format!("{what} at row {}, column {}", i + 1, j + 1),
+            value: fmt_num(v),
+            reason: format!(
+                "coordinates beyond ±{MAX_COORDINATE:e} are refused: their squared distances \
+                 would overflow f64; rescale the data"
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_in_messages_are_short_and_round_trip() {
+        assert_eq!(fmt_num(0.5), "0.5");
+        assert_eq!(fmt_num(2.0), "2");
+        assert_eq!(fmt_num(0.0), "0");
+        assert_eq!(fmt_num(5e-324), "5e-324");
+        assert_eq!(fmt_num(-1e-300), "-1e-300");
+        assert_eq!(fmt_num(1e20), "1e20");
+        assert_eq!(fmt_num(f64::MIN_POSITIVE), "2.2250738585072014e-308");
+        for x in [1e-320, 0.1 + 0.2, 123456.789, 3e15, f64::MAX] {
+            assert_eq!(fmt_num(x).parse::<f64>().unwrap(), x);
+        }
+    }
+
+    #[test]
+    fn variances_below_the_smallest_normal_double_are_refused() {
+        assert!(check_time("t", f64::MIN_POSITIVE).is_ok());
+        for t in [5e-324, 1e-320, 2e-308] {
+            let msg = check_time("t", t).unwrap_err().to_string();
+            assert!(msg.contains("smallest normal") && msg.len() < 300, "{msg}");
+        }
+        assert!(check_time("t", 0.0).is_err() && check_time("t", f64::NAN).is_err());
+    }
 }

@@ -43,7 +43,7 @@ impl Noise {
         {
             return Err(Error::InvalidParameter {
                 name: "student degrees of freedom ν".into(),
-                value: format!("{nu}"),
+                value: crate::error::fmt_num(nu),
                 reason: "must be finite and > 2 so that the noise has variance t".into(),
             });
         }
@@ -148,7 +148,7 @@ impl Noise {
                 let s = Self::student_scale_sq(nu, t).sqrt();
                 let chi = ChiSquared::new(nu).map_err(|e| Error::InvalidParameter {
                     name: "student degrees of freedom ν".into(),
-                    value: format!("{nu}"),
+                    value: crate::error::fmt_num(nu),
                     reason: e.to_string(),
                 })?;
                 for mut row in out.rows_mut() {

@@ -1,7 +1,7 @@
 //! `deeptransport dae`: the optimal DAE Φ_t (Theorem 2.1) on a data file or a measure spec.
 
 use crate::io::{self, Output};
-use crate::{BadInput, Common, progress};
+use crate::{BadInput, Common, limits, progress};
 use anyhow::Result;
 use deeptransport::dae::{self, Precision};
 use deeptransport::measure::{Empirical, Measure};
@@ -45,10 +45,12 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     query: Option<PathBuf>,
     /// With --measure and no --query: how many query points to sample from the measure.
-    #[arg(long, default_value_t = 1000, value_name = "N")]
+    #[arg(long, default_value_t = 1000, value_name = "N", allow_negative_numbers = true,
+          value_parser = limits::count::<1, usize>)]
     samples: usize,
     /// Seed for sampling queries from a measure.
-    #[arg(long, default_value_t = 0, value_name = "S")]
+    #[arg(long, default_value_t = 0, value_name = "S", allow_negative_numbers = true,
+          value_parser = limits::count::<0, u64>)]
     seed: u64,
     /// Output file for Φ_t of every query row (.npy or .csv).
     #[arg(long, value_name = "FILE")]
@@ -66,12 +68,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let t = a.t;
-    if !(t.is_finite() && t > 0.0) {
-        return Err(BadInput::new(format!(
-            "--t {t:?}: the noise variance must be a finite number > 0"
-        )));
-    }
+    let t = super::check_variance("--t", a.t)?;
     let noise = super::parse_noise(&a.noise)?;
     let precision: Precision = a
         .precision
@@ -100,16 +97,31 @@ pub fn run(a: Args) -> Result<()> {
         (None, None) => unreachable!("clap requires --data or --measure"),
     };
     let d = measure.dim();
-    let queries: Array2<f64> = match (&a.query, default_query) {
-        (Some(qp), _) => io::read_queries(qp, d, &source)?,
-        (None, Some(x)) => x,
-        (None, None) => {
-            super::sample_queries(a.samples, d, a.seed, |n, rng| measure.sample(n, rng))?
-        }
+    let given: Option<Array2<f64>> = match (&a.query, default_query) {
+        (Some(qp), _) => Some(io::read_queries(qp, d, &source)?),
+        (None, x) => x,
     };
     let n_data = match &measure {
         Measure::Empirical(e) => e.len(),
         _ => 1,
+    };
+    // The data twice (read, and held by the measure), then the queries, Φ_t and Φ_t − q.
+    let m = given.as_ref().map_or(a.samples, |q| q.nrows());
+    let (what, reduce) = match &given {
+        None => (
+            format!("--samples {m}: {m} query points in ℝ^{d}"),
+            "lower --samples",
+        ),
+        Some(_) => (
+            format!("{m} query points in ℝ^{d} and {n_data} data points"),
+            "split the queries (--query) into smaller files",
+        ),
+    };
+    let bytes = 8.0 * d as f64 * (2.0 * n_data as f64 + 3.0 * m as f64);
+    limits::check_memory(bytes, &what, reduce)?;
+    let queries = match given {
+        Some(q) => q,
+        None => super::sample_queries(a.samples, a.seed, |n, rng| measure.sample(n, rng)),
     };
     let pairs = queries.nrows() as f64 * n_data as f64 * d as f64;
     let bar = progress::bar(queries.nrows() as u64, pairs, a.common.quiet, "Φ_t");

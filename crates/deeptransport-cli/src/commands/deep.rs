@@ -1,7 +1,7 @@
 //! `deeptransport deep`: compositions of optimal DAEs (Section 3.1), as a trajectory file.
 
-use crate::io::{self, Format, Output};
-use crate::{BadInput, Common, progress};
+use crate::io::{self, Output};
+use crate::{BadInput, Common, limits, progress};
 use anyhow::Result;
 use deeptransport::dae::Precision;
 use deeptransport::flow::{Trajectory, deep, gaussian};
@@ -41,7 +41,8 @@ pub struct Args {
     )]
     tau: Vec<f64>,
     /// Number of layers L (required with a single --tau; with a list it must match its length).
-    #[arg(long, value_name = "L")]
+    #[arg(long, value_name = "L", allow_negative_numbers = true,
+          value_parser = limits::count::<1, u64>)]
     layers: Option<u64>,
     /// Noise family of every layer (particles only; a Gaussian measure is Gaussian noise).
     #[arg(long, default_value = "gaussian", value_name = "NOISE")]
@@ -50,10 +51,12 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     query: Option<PathBuf>,
     /// With --measure and no --query, or a mixture measure: how many points to sample.
-    #[arg(long, default_value_t = 1000, value_name = "N")]
+    #[arg(long, default_value_t = 1000, value_name = "N", allow_negative_numbers = true,
+          value_parser = limits::count::<1, usize>)]
     samples: usize,
     /// Seed of that sample.
-    #[arg(long, default_value_t = 0, value_name = "S")]
+    #[arg(long, default_value_t = 0, value_name = "S", allow_negative_numbers = true,
+          value_parser = limits::count::<0, u64>)]
     seed: u64,
     /// Output trajectory (.npy, shape (L+1, n, d)).
     #[arg(long, value_name = "TRAJ.npy")]
@@ -71,13 +74,18 @@ pub struct Args {
 }
 
 /// The per-layer variances from `--tau` and `--layers`, refusing absurd depths before allocating.
+/// One variance needs `--layers` (the contract's `--tau TAU --layers L`); a list gives the depth.
 fn schedule(tau: &[f64], layers: Option<u64>) -> Result<Vec<f64>> {
     match (tau, layers) {
-        ([t], Some(l)) => deep::constant_schedule(*t, l)
-            .map_err(|e| BadInput::new(format!("--tau {t} --layers {l}: {e}"))),
-        ([t], None) => {
-            deep::constant_schedule(*t, 1).map_err(|e| BadInput::new(format!("--tau {t}: {e}")))
+        ([t], Some(l)) => {
+            super::check_variance("--tau", *t)?;
+            deep::constant_schedule(*t, l).map_err(|e| BadInput::new(format!("--layers {l}: {e}")))
         }
+        ([t], None) => Err(BadInput::new(format!(
+            "--tau {}: one variance needs --layers L, the number of layers (or give one variance \
+             per layer as a comma list, --tau 0.1,0.05,…)",
+            deeptransport::error::fmt_num(*t)
+        ))),
         (list, l) => {
             if let Some(l) = l.filter(|&l| l != list.len() as u64) {
                 return Err(BadInput::new(format!(
@@ -86,12 +94,7 @@ fn schedule(tau: &[f64], layers: Option<u64>) -> Result<Vec<f64>> {
                 )));
             }
             for (k, &t) in list.iter().enumerate() {
-                if !(t.is_finite() && t > 0.0) {
-                    return Err(BadInput::new(format!(
-                        "--tau: value {} is {t}; every variance must be a finite number > 0",
-                        k + 1
-                    )));
-                }
+                super::check_variance(&format!("--tau value {}", k + 1), t)?;
             }
             Ok(list.to_vec())
         }
@@ -105,34 +108,30 @@ pub fn run(a: Args) -> Result<()> {
         .precision
         .parse()
         .map_err(|e| BadInput::new(format!("--precision: {e}")))?;
-    if io::format_of(&a.out)? != Format::Npy {
-        return Err(BadInput::new(format!(
-            "{}: a trajectory is written as .npy (shape (L+1, n, d))",
-            a.out.display()
-        )));
-    }
-    let out = Output::create(&a.out)?;
+    let out = Output::trajectory(&a.out, "shape (L+1, n, d)")?;
     let (source, measure) = match (&a.data, &a.measure) {
         (Some(p), _) => (p.clone(), None),
         (None, Some(p)) => (p.clone(), Some(io::read_measure(p)?)),
         (None, None) => return Err(BadInput::new("give --data FILE or --measure SPEC.json")),
     };
-    let data: Option<Array2<f64>> = match &measure {
+    let read = match &measure {
         None => Some(io::read_points(&source)?),
-        Some(Measure::Gaussian(_)) => None,
-        Some(m) => Some(super::sample_queries(
-            a.samples,
-            m.dim(),
-            a.seed,
-            |n, rng| m.sample(n, rng),
-        )?),
+        Some(_) => None,
     };
-    let d = data
+    let d = read
         .as_ref()
         .map_or_else(|| measure.as_ref().map_or(0, |m| m.dim()), |x| x.ncols());
     let queries = match &a.query {
         Some(qp) => Some(io::read_queries(qp, d, &source)?),
         None => None,
+    };
+    check_memory(&a, &taus, d, &measure, read.as_ref(), queries.as_ref())?;
+    let data: Option<Array2<f64>> = match &measure {
+        None => read,
+        Some(Measure::Gaussian(_)) => None,
+        Some(m) => Some(super::sample_queries(a.samples, a.seed, |n, rng| {
+            m.sample(n, rng)
+        })),
     };
     let (traj, method) = match (&measure, data) {
         (Some(Measure::Gaussian(g)), _) => {
@@ -150,9 +149,7 @@ pub fn run(a: Args) -> Result<()> {
             }
             let q = match queries {
                 Some(q) => q,
-                None => {
-                    super::sample_queries(a.samples, g.dim(), a.seed, |n, rng| g.sample(n, rng))?
-                }
+                None => super::sample_queries(a.samples, a.seed, |n, rng| g.sample(n, rng)),
             };
             let layers = gaussian::composition_map(g, &taus, q.view())
                 .map_err(|e| anyhow::Error::new(e).context(source.display().to_string()))?;
@@ -227,4 +224,46 @@ pub fn run(a: Args) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Refuses a trajectory that cannot be held: (L+1) slices of the particles and queries, the
+/// working copies of a layer, and for a Gaussian the layer maps copied into the trajectory.
+fn check_memory(
+    a: &Args,
+    taus: &[f64],
+    d: usize,
+    measure: &Option<Measure>,
+    data: Option<&Array2<f64>>,
+    queries: Option<&Array2<f64>>,
+) -> Result<()> {
+    let slices = taus.len() as f64 + 1.0;
+    let m = queries.map(|q| q.nrows());
+    let sampled = match measure {
+        Some(Measure::Gaussian(_)) => m.is_none(),
+        Some(_) => true,
+        None => false,
+    };
+    let bytes = match measure {
+        Some(Measure::Gaussian(_)) => {
+            let m = m.unwrap_or(a.samples) as f64;
+            8.0 * (2.0 * slices * m * d as f64 + 2.0 * slices * (d * d) as f64)
+        }
+        _ => {
+            let n = data.map_or(a.samples, |x| x.nrows()) as f64;
+            8.0 * d as f64 * (slices + 4.0) * (n + m.unwrap_or(0) as f64)
+        }
+    };
+    let reduce = if sampled {
+        "lower --layers or --samples"
+    } else {
+        "lower --layers, or move fewer points"
+    };
+    limits::check_memory(
+        bytes,
+        &format!(
+            "--layers {}: a trajectory of {slices} slices in ℝ^{d}",
+            taus.len()
+        ),
+        reduce,
+    )
 }

@@ -2,7 +2,7 @@
 //! cloud, or of every slice of a trajectory (METHODS §6).
 
 use crate::io;
-use crate::{BadInput, Common};
+use crate::{BadInput, Common, limits};
 use anyhow::Result;
 use deeptransport::functional::knn::{self, Estimator};
 use std::path::PathBuf;
@@ -41,7 +41,8 @@ pub struct Args {
     estimator: String,
     /// Neighbour rank k, 1 ≤ k < number of points (k = 1: the classic KL estimator; larger k:
     /// lower variance, more bias).
-    #[arg(long, default_value_t = DEFAULT_K, value_name = "K")]
+    #[arg(long, default_value_t = DEFAULT_K, value_name = "K", allow_negative_numbers = true,
+          value_parser = limits::count::<1, usize>)]
     k: usize,
     /// Print a JSON summary on stdout.
     #[arg(long)]
@@ -56,11 +57,6 @@ pub fn run(a: Args) -> Result<()> {
         .estimator
         .parse()
         .map_err(|e| BadInput::new(format!("--estimator {}: {e}", a.estimator)))?;
-    if a.k == 0 {
-        return Err(BadInput::new(
-            "--k 0: the neighbour rank must be at least 1",
-        ));
-    }
     // α < k + 1 is known before reading any file.
     if let Estimator::Renyi(alpha) | Estimator::Tsallis(alpha) = estimator
         && alpha >= a.k as f64 + 1.0

@@ -1,7 +1,7 @@
 //! `deeptransport flow`: the continuous DAE (Definition 3.1), as a trajectory file.
 
-use crate::io::{self, Format, Output};
-use crate::{BadInput, Common, progress};
+use crate::io::{self, Output};
+use crate::{BadInput, Common, limits, progress};
 use anyhow::Result;
 use deeptransport::flow::continuous::{self, FlowSource, SmoothedData};
 use deeptransport::flow::ode::{ErrorNorm, OdeOptions};
@@ -60,10 +60,12 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     query: Option<PathBuf>,
     /// With --measure and no --query: how many points to sample from the measure.
-    #[arg(long, default_value_t = 1000, value_name = "N")]
+    #[arg(long, default_value_t = 1000, value_name = "N", allow_negative_numbers = true,
+          value_parser = limits::count::<1, usize>)]
     samples: usize,
     /// Seed of that sample.
-    #[arg(long, default_value_t = 0, value_name = "S")]
+    #[arg(long, default_value_t = 0, value_name = "S", allow_negative_numbers = true,
+          value_parser = limits::count::<0, u64>)]
     seed: u64,
     /// Output trajectory (.npy, shape (T, n, d)); the times go to TRAJ.times.csv.
     #[arg(long, value_name = "TRAJ.npy")]
@@ -86,7 +88,8 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = NormArg::Rms, value_name = "NORM")]
     error_norm: NormArg,
     /// Most integrator steps (accepted + rejected) before giving up.
-    #[arg(long, default_value_t = 100_000, value_name = "N")]
+    #[arg(long, default_value_t = 100_000, value_name = "N", allow_negative_numbers = true,
+          value_parser = limits::count::<1, usize>)]
     max_steps: usize,
     /// Print a JSON summary on stdout.
     #[arg(long)]
@@ -107,12 +110,8 @@ enum NormArg {
 /// Checks `--t`, `--times`, the tolerances and `--bandwidth`, and returns the output times after
 /// 0: the `--times` values, then `T` (once).
 fn check_flags(a: &Args) -> Result<Vec<f64>> {
-    let t = a.t;
-    if !(t.is_finite() && t > 0.0) {
-        return Err(BadInput::new(format!(
-            "--t {t:?}: the final time must be a finite number > 0"
-        )));
-    }
+    // T is a variance like the DAE's t, under the same rule.
+    let t = super::check_variance("--t", a.t)?;
     let min_rtol = deeptransport::flow::ode::MIN_RTOL;
     if !(a.rtol.is_finite() && a.rtol >= min_rtol) {
         return Err(BadInput::new(format!(
@@ -127,9 +126,6 @@ fn check_flags(a: &Args) -> Result<Vec<f64>> {
         return Err(BadInput::new(format!(
             "--atol {atol:?}: the absolute tolerance must be a finite number ≥ 0"
         )));
-    }
-    if a.max_steps == 0 {
-        return Err(BadInput::new("--max-steps must be at least 1"));
     }
     if a.data.is_some() {
         match a.bandwidth {
@@ -167,13 +163,7 @@ fn check_flags(a: &Args) -> Result<Vec<f64>> {
 
 pub fn run(a: Args) -> Result<()> {
     let times = check_flags(&a)?;
-    if io::format_of(&a.out)? != Format::Npy {
-        return Err(BadInput::new(format!(
-            "{}: a trajectory is written as .npy (shape (T, n, d))",
-            a.out.display()
-        )));
-    }
-    let out = Output::create(&a.out)?;
+    let out = Output::trajectory(&a.out, "shape (T, n, d)")?;
 
     let (source, default_query, file) = match (&a.data, &a.measure) {
         (Some(path), _) => {
@@ -220,14 +210,34 @@ pub fn run(a: Args) -> Result<()> {
         })
         .context(format!("{}: --t {:?}", file.display(), a.t)));
     }
-    let queries: Array2<f64> = match (&a.query, default_query) {
-        (Some(qp), _) => io::read_queries(qp, d, &file)?,
-        (None, Some(x)) => x,
-        (None, None) => super::sample_queries(a.samples, d, a.seed, |n, rng| match &source {
+    let given: Option<Array2<f64>> = match (&a.query, default_query) {
+        (Some(qp), _) => Some(io::read_queries(qp, d, &file)?),
+        (None, x) => x,
+    };
+    // The trajectory (T slices) and the integrator's dense output at the same times, plus about
+    // twelve n·d vectors of Dormand–Prince stages and work space.
+    let m = given.as_ref().map_or(a.samples, |q| q.nrows());
+    let slices = times.len() as f64 + 1.0;
+    limits::check_memory(
+        8.0 * d as f64 * m as f64 * (2.0 * slices + 12.0),
+        &if given.is_some() {
+            format!("{m} query points in ℝ^{d} at {slices} times")
+        } else {
+            format!("--samples {m}: {m} points in ℝ^{d} at {slices} times")
+        },
+        if given.is_some() {
+            "move fewer points, or give fewer --times"
+        } else {
+            "lower --samples, or give fewer --times"
+        },
+    )?;
+    let queries = match given {
+        Some(q) => q,
+        None => super::sample_queries(a.samples, a.seed, |n, rng| match &source {
             FlowSource::Gaussian(g) => g.sample(n, rng),
             FlowSource::Mixture(m) => m.sample(n, rng),
             FlowSource::SmoothedData(_) => unreachable!("data is its own default query"),
-        })?,
+        }),
     };
 
     let opts = OdeOptions {

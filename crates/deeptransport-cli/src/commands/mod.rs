@@ -13,30 +13,21 @@ pub mod tracks;
 pub mod w2;
 
 /// `--samples N` points of dimension `d` drawn by `draw` from a ChaCha8 generator seeded with
-/// `--seed`: the default query of a measure. Refuses `N = 0` and sizes that cannot be held.
+/// `--seed`: the default query of a measure. `N ≥ 1` is checked by the flag's parser, and the
+/// caller checks the memory of its whole run (`limits::check_memory`) before drawing.
 pub fn sample_queries(
     samples: usize,
-    d: usize,
     seed: u64,
     draw: impl FnOnce(usize, &mut rand_chacha::ChaCha8Rng) -> ndarray::Array2<f64>,
-) -> anyhow::Result<ndarray::Array2<f64>> {
+) -> ndarray::Array2<f64> {
     use rand::SeedableRng as _;
-    if samples == 0 {
-        return Err(crate::BadInput::new("--samples must be at least 1"));
-    }
-    // n × d values must be addressable; larger requests are a usage error, not a panic.
-    if samples
-        .checked_mul(d)
-        .is_none_or(|v| v > isize::MAX as usize / 8)
-    {
-        return Err(crate::BadInput::new(format!(
-            "--samples {samples}: too many points to hold in memory"
-        )));
-    }
-    Ok(draw(
-        samples,
-        &mut rand_chacha::ChaCha8Rng::seed_from_u64(seed),
-    ))
+    draw(samples, &mut rand_chacha::ChaCha8Rng::seed_from_u64(seed))
+}
+
+/// A noise variance given as `flag` (`--t`, `--tau`), checked by the library's rule
+/// ([`deeptransport::error::check_time`]: finite, at least the smallest normal double).
+pub fn check_variance(flag: &str, t: f64) -> anyhow::Result<f64> {
+    deeptransport::error::check_time(flag, t).map_err(|e| crate::BadInput::new(e.to_string()))
 }
 
 /// Parses `--noise` (gaussian, laplace, uniform, student:NU), naming the flag in errors.

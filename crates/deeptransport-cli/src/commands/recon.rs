@@ -4,7 +4,7 @@
 
 use crate::io::{self, Output};
 use crate::progress;
-use crate::{BadInput, Common};
+use crate::{BadInput, Common, limits};
 use anyhow::Result;
 use deeptransport::kernel::farthest::farthest_points;
 use deeptransport::topology::{self, error_field::QUANTILE_LEVELS};
@@ -54,7 +54,8 @@ pub struct Args {
     #[arg(long)]
     homology: bool,
     /// Rows used by --homology (max–min landmarks when there are more).
-    #[arg(long, value_name = "M", default_value_t = 2000, requires = "homology")]
+    #[arg(long, value_name = "M", default_value_t = 2000, requires = "homology",
+          allow_negative_numbers = true, value_parser = limits::count::<1, usize>)]
     max_samples: usize,
     /// Write the per-row errors here (.csv with the header `error`, or .npy of shape (n,)).
     #[arg(long, value_name = "ERRORS.csv")]
@@ -73,7 +74,7 @@ pub fn run(a: Args) -> Result<()> {
             "--eps {e:?}: every threshold must be a finite number ≥ 0"
         )));
     }
-    if a.homology && !(1..=MAX_HOMOLOGY_SAMPLES).contains(&a.max_samples) {
+    if a.homology && a.max_samples > MAX_HOMOLOGY_SAMPLES {
         return Err(BadInput::new(format!(
             "--max-samples {}: must lie in 1..={MAX_HOMOLOGY_SAMPLES} (the distance matrix of M \
              rows takes 8·M² bytes)",
@@ -130,6 +131,16 @@ pub fn run(a: Args) -> Result<()> {
     summary.insert("exceptional_fraction".into(), json!(fractions));
 
     if a.homology {
+        // Persistence peaks at about 2.4 × the 8·M²-byte distance matrix (topology::persistence).
+        let m = a.max_samples.min(n) as f64;
+        limits::check_memory(
+            2.4 * 8.0 * m * m,
+            &format!(
+                "--max-samples {}: persistent homology of {m} rows",
+                a.max_samples
+            ),
+            "lower --max-samples",
+        )?;
         let (rows, radii) = farthest_points(x.view(), a.max_samples);
         let delta = radii.last().copied().unwrap_or(0.0);
         let diameter =

@@ -4,7 +4,7 @@
 
 use crate::io::{self, Output};
 use crate::progress::{self, note};
-use crate::{BadInput, Common};
+use crate::{BadInput, Common, limits};
 use anyhow::Result;
 use deeptransport::sdot::{self, Method, SdotOptions, Source, extended};
 use std::path::PathBuf;
@@ -68,16 +68,19 @@ pub struct Args {
     )]
     tol: f64,
     /// Iteration limit (Adam steps; Newton steps, at most 1000).
-    #[arg(long, value_name = "K", default_value_t = 20_000)]
+    #[arg(long, value_name = "K", default_value_t = 20_000, allow_negative_numbers = true,
+          value_parser = limits::count::<1, usize>)]
     max_iter: usize,
     /// Seed of the QMC shift and of the generated source points.
-    #[arg(long, value_name = "S", default_value_t = 0)]
+    #[arg(long, value_name = "S", default_value_t = 0, allow_negative_numbers = true,
+          value_parser = limits::count::<0, u64>)]
     seed: u64,
     /// Write the potential h here (.npy of shape (n,), or .csv with the header `h`).
     #[arg(long, value_name = "H.npy")]
     potential: PathBuf,
     /// Generate M points from M seeded source samples (needs --out).
-    #[arg(long, value_name = "M", requires = "out")]
+    #[arg(long, value_name = "M", requires = "out", allow_negative_numbers = true,
+          value_parser = limits::count::<1, usize>)]
     generate: Option<usize>,
     /// Interpolate across boundaries whose dihedral angle is below RAD (radians; 0: none).
     #[arg(
@@ -98,9 +101,6 @@ pub struct Args {
     pub common: Common,
 }
 
-/// Generated points above this many bytes are refused before any work.
-const MAX_GENERATED_BYTES: f64 = 8e9;
-
 /// Runs the command.
 pub fn run(a: Args) -> Result<()> {
     // Flags and destinations first: nothing is read or computed for a run that cannot finish.
@@ -110,17 +110,11 @@ pub fn run(a: Args) -> Result<()> {
             a.tol
         )));
     }
-    if a.max_iter == 0 {
-        return Err(BadInput::new("--max-iter 0: must be at least 1"));
-    }
     if !(a.max_angle.is_finite() && a.max_angle >= 0.0) {
         return Err(BadInput::new(format!(
             "--max-angle {:?}: must be a finite number of radians ≥ 0",
             a.max_angle
         )));
-    }
-    if a.generate == Some(0) {
-        return Err(BadInput::new("--generate 0: must be at least 1"));
     }
     let potential_out = Output::create(&a.potential)?;
     let generated_out = a.out.as_deref().map(Output::create).transpose()?;
@@ -128,15 +122,12 @@ pub fn run(a: Args) -> Result<()> {
     let y = io::read_points(&a.target)?;
     let (n_input, d) = y.dim();
     if let Some(m) = a.generate {
-        let bytes = 3.0 * 8.0 * m as f64 * d as f64;
-        if bytes > MAX_GENERATED_BYTES {
-            return Err(BadInput::new(format!(
-                "--generate {m}: {m} points in dimension {d} would need about {:.1} GB; generate \
-                 at most {} points per run",
-                bytes / 1e9,
-                (MAX_GENERATED_BYTES / (24.0 * d as f64)) as u64
-            )));
-        }
+        // The source sample, the images and their interpolation weights: three M × d arrays.
+        limits::check_memory(
+            3.0 * 8.0 * m as f64 * d as f64,
+            &format!("--generate {m}: {m} points in dimension {d}"),
+            "lower --generate (and run several seeds for more points)",
+        )?;
     }
     let w = a
         .target_weights

@@ -4,9 +4,10 @@
 use crate::activations::Layers;
 use crate::figures::plot::render;
 use crate::figures::tracks::{self as figs, Colour, LEGEND_CLASSES, Labels, Sketch, Sketched};
+use crate::interrupt::Live;
 use crate::io::Output;
 use crate::report::{self, Report, Section, Table};
-use crate::{BadInput, Common, progress};
+use crate::{BadInput, Common, limits, progress};
 use anyhow::{Context, Result};
 use deeptransport::tracks::{TrackOptions, TrackScorer, TrackScores};
 use serde_json::{Value, json};
@@ -52,16 +53,20 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "pad")]
     embed: Embed,
     /// First layer scored (0-based).
-    #[arg(long, value_name = "I")]
+    #[arg(long, value_name = "I", allow_negative_numbers = true,
+          value_parser = limits::count::<0, usize>)]
     from: Option<usize>,
     /// Last layer scored (0-based, default: the last).
-    #[arg(long, value_name = "J")]
+    #[arg(long, value_name = "J", allow_negative_numbers = true,
+          value_parser = limits::count::<0, usize>)]
     to: Option<usize>,
     /// Inputs used by OTS and the W₂ quantities (a seeded subsample when n is larger).
-    #[arg(long, default_value_t = 10_000, value_name = "M")]
+    #[arg(long, default_value_t = 10_000, value_name = "M", allow_negative_numbers = true,
+          value_parser = limits::count::<1, usize>)]
     max_samples: usize,
     /// Seed of that subsample.
-    #[arg(long, default_value_t = 0, value_name = "S")]
+    #[arg(long, default_value_t = 0, value_name = "S", allow_negative_numbers = true,
+          value_parser = limits::count::<0, u64>)]
     seed: u64,
     /// Per-input CSV: lss,path_length,chord,fixed_point.
     #[arg(long, value_name = "PER_SAMPLE.csv")]
@@ -82,20 +87,8 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    // The report's destination is checked (and its staging folder made) before any layer is read.
+    // Every destination is checked (the report's staging folder made) before any layer is read.
     let staging = a.report.as_deref().map(Staging::new).transpose()?;
-    let mut layers = Layers::open(a.layers, a.activations, a.keys, a.trajectory, a.flatten)?;
-    let last = layers.len().checked_sub(1).context("no layers")?;
-    let from = a.from.unwrap_or(0);
-    let to = a.to.unwrap_or(last);
-    if to > last || from >= to {
-        return Err(BadInput::new(format!(
-            "--from {from} --to {to}: the layers are numbered 0..={last}; need from < to"
-        )));
-    }
-    if a.max_samples == 0 {
-        return Err(BadInput::new("--max-samples must be at least 1"));
-    }
     let out = match &a.out {
         Some(p) => {
             if p.extension().and_then(|e| e.to_str()) != Some("csv") {
@@ -108,6 +101,15 @@ pub fn run(a: Args) -> Result<()> {
         }
         None => None,
     };
+    let mut layers = Layers::open(a.layers, a.activations, a.keys, a.trajectory, a.flatten)?;
+    let last = layers.len().checked_sub(1).context("no layers")?;
+    let from = a.from.unwrap_or(0);
+    let to = a.to.unwrap_or(last);
+    if to > last || from >= to {
+        return Err(BadInput::new(format!(
+            "--from {from} --to {to}: the layers are numbered 0..={last}; need from < to"
+        )));
+    }
     let first = layers.read(from)?;
     let (n, w0) = (first.nrows(), first.ncols());
     let labels = match &a.labels {
@@ -240,7 +242,9 @@ fn per_input_csv(s: &TrackScores) -> String {
 /// file is renamed in turn, `report.html` last. A failed run leaves no trace.
 struct Staging {
     dest: PathBuf,
+    // Declared before `live`: the folder is removed before the interrupt handler forgets it.
     tmp: tempfile::TempDir,
+    live: Live,
     fresh: bool,
 }
 
@@ -264,13 +268,19 @@ impl Staging {
                 parent.display()
             )));
         }
-        let tmp = tempfile::Builder::new()
-            .prefix(".deeptransport-report-")
-            .tempdir_in(if fresh { &parent } else { dest })
-            .map_err(|e| BadInput::new(format!("--report {shown}: cannot write there: {e}")))?;
+        let (tmp, live) = Live::create(
+            || {
+                tempfile::Builder::new()
+                    .prefix(".deeptransport-report-")
+                    .tempdir_in(if fresh { &parent } else { dest })
+            },
+            |t| t.path(),
+        )
+        .map_err(|e| BadInput::new(format!("--report {shown}: cannot write there: {e}")))?;
         Ok(Staging {
             dest: dest.to_path_buf(),
             tmp,
+            live,
             fresh,
         })
     }
@@ -280,33 +290,43 @@ impl Staging {
     }
 
     fn commit(self) -> Result<()> {
-        let shown = self.dest.display().to_string();
-        if self.fresh {
+        let Staging {
+            dest,
+            tmp,
+            live,
+            fresh,
+        } = self;
+        // The moves run with the interrupt handler held off: it finds the staging folder whole,
+        // or nothing.
+        live.finish(|| Self::move_into_place(&dest, tmp, fresh))
+    }
+
+    fn move_into_place(dest: &Path, tmp: tempfile::TempDir, fresh: bool) -> Result<()> {
+        let shown = dest.display().to_string();
+        if fresh {
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt as _;
-                let _ = std::fs::set_permissions(
-                    self.tmp.path(),
-                    std::fs::Permissions::from_mode(0o755),
-                );
+                let _ =
+                    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755));
             }
-            let tmp = self.tmp.keep();
-            if let Err(e) = std::fs::rename(&tmp, &self.dest) {
+            let tmp = tmp.keep();
+            if let Err(e) = std::fs::rename(&tmp, dest) {
                 let _ = std::fs::remove_dir_all(&tmp);
                 return Err(e)
                     .with_context(|| format!("{shown}: cannot move the report into place"));
             }
             return Ok(());
         }
-        let mut names: Vec<_> = std::fs::read_dir(self.tmp.path())?
+        let mut names: Vec<_> = std::fs::read_dir(tmp.path())?
             .map(|e| e.map(|e| e.file_name()))
             .collect::<std::io::Result<_>>()?;
         // report.html last, so that it never links figures that are not there yet.
         names.sort_by_key(|n| (n == "report.html", n.clone()));
         for name in names {
-            std::fs::rename(self.tmp.path().join(&name), self.dest.join(&name)).with_context(
-                || format!("{shown}: cannot move {} into place", name.to_string_lossy()),
-            )?;
+            std::fs::rename(tmp.path().join(&name), dest.join(&name)).with_context(|| {
+                format!("{shown}: cannot move {} into place", name.to_string_lossy())
+            })?;
         }
         Ok(())
     }

@@ -4,7 +4,7 @@
 
 use crate::io::{self, Format, Output};
 use crate::progress::note;
-use crate::{BadInput, Common, progress};
+use crate::{BadInput, Common, limits, progress};
 use anyhow::Result;
 use deeptransport::measure::{Empirical, Gaussian};
 use deeptransport::wasserstein::exact::{ExactOptions, exact};
@@ -97,7 +97,8 @@ pub struct Args {
     tol: Option<f64>,
     /// Iteration limit: simplex pivots (exact; default 100·(n + m) + 100000) or Sinkhorn sweeps
     /// (default 100000).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true,
+          value_parser = limits::count::<1, usize>)]
     max_iter: Option<usize>,
     /// Write the transport plan here (.csv or .npy): sparse rows i,j,mass for exact and 1d, the
     /// dense n × m matrix for sinkhorn.
@@ -126,9 +127,6 @@ pub fn run(a: Args) -> Result<()> {
         return Err(BadInput::new(format!(
             "--tol {tol:?}: the marginal tolerance must be a finite number > 0"
         )));
-    }
-    if a.max_iter == Some(0) {
-        return Err(BadInput::new("--max-iter 0: must be at least 1"));
     }
     if a.method != Method::Sinkhorn && (a.eps.is_some() || a.tol.is_some()) {
         note(&format!(
@@ -183,6 +181,14 @@ pub fn run(a: Args) -> Result<()> {
         .as_ref()
         .map(|p| io::read_weights(p, m))
         .transpose()?;
+    if a.method == Method::Sinkhorn && a.plan.is_some() {
+        // The dense plan is the one n × m allocation (the solver itself is O(n + m)).
+        limits::check_memory(
+            8.0 * n as f64 * m as f64,
+            &format!("--plan with --method sinkhorn: the dense {n} × {m} plan"),
+            "drop --plan, or use --method exact (a sparse plan of at most n + m − 1 entries)",
+        )?;
+    }
     let (wav, wbv) = (wa.as_ref().map(|w| w.view()), wb.as_ref().map(|w| w.view()));
     let files = format!("{} vs {}", pa.display(), pb.display());
 

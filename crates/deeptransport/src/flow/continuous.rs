@@ -60,7 +60,7 @@ impl SmoothedData {
         if !(bandwidth.is_finite() && bandwidth > 0.0) {
             return Err(Error::InvalidParameter {
                 name: "bandwidth".into(),
-                value: format!("{bandwidth}"),
+                value: crate::error::fmt_num(bandwidth),
                 reason: "must be a finite number > 0 (a kernel variance H)".into(),
             });
         }
@@ -363,7 +363,7 @@ fn check_flow_times(times: &[f64], t_star: f64, what: &str) -> Result<()> {
         if !(t.is_finite() && t >= prev) {
             return Err(Error::InvalidParameter {
                 name: format!("time {}", k + 1),
-                value: format!("{t}"),
+                value: crate::error::fmt_num(t),
                 reason: format!(
                     "flow times must be finite, ≥ 0 and non-decreasing (previous {prev})"
                 ),

@@ -181,7 +181,7 @@ pub fn mixture_convergence(
             if tau.sqrt() < 8.0 * grid.spacing {
                 return Err(Error::InvalidParameter {
                     name: "τ".into(),
-                    value: format!("{tau}"),
+                    value: crate::error::fmt_num(tau),
                     reason: format!(
                         "the grid spacing {} is too coarse for √τ = {}: refine the grid to \
                          h ≤ √τ/8",

@@ -138,7 +138,7 @@ fn check_flow_time(mu: &Gaussian, t: f64) -> Result<(Array1<f64>, Array2<f64>)> 
     if t >= t_star {
         return Err(Error::InvalidParameter {
             name: "t".into(),
-            value: format!("{t}"),
+            value: crate::error::fmt_num(t),
             reason: format!(
                 "the continuous DAE of this Gaussian is singular at t* = λ_min(Σ)/2 = {t_star}; \
                  t must be below it"

@@ -128,7 +128,7 @@ impl OdeOptions {
     pub fn check(&self) -> Result<()> {
         let bad = |name: &str, value: f64, reason: &str| Error::InvalidParameter {
             name: name.into(),
-            value: format!("{value}"),
+            value: crate::error::fmt_num(value),
             reason: reason.into(),
         };
         if !(self.rtol.is_finite() && self.rtol >= MIN_RTOL) {
@@ -347,7 +347,7 @@ fn check_initial(t0: f64, y0: &[f64]) -> Result<()> {
     if !t0.is_finite() {
         return Err(Error::InvalidParameter {
             name: "t0".into(),
-            value: format!("{t0}"),
+            value: crate::error::fmt_num(t0),
             reason: "the initial time must be finite".into(),
         });
     }
@@ -406,7 +406,7 @@ where
         if !t.is_finite() || t < prev {
             return Err(Error::InvalidParameter {
                 name: format!("output time {}", k + 1),
-                value: format!("{t}"),
+                value: crate::error::fmt_num(t),
                 reason: format!(
                     "output times must be finite, non-decreasing and ≥ t0 = {t0} (previous {prev})"
                 ),

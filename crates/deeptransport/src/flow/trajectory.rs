@@ -42,14 +42,14 @@ impl Trajectory {
             if !t.is_finite() {
                 return Err(Error::InvalidParameter {
                     name: format!("time {k}"),
-                    value: format!("{t}"),
+                    value: crate::error::fmt_num(t),
                     reason: "trajectory times must be finite".into(),
                 });
             }
             if k > 0 && t < times[k - 1] {
                 return Err(Error::InvalidParameter {
                     name: format!("time {k}"),
-                    value: format!("{t}"),
+                    value: crate::error::fmt_num(t),
                     reason: format!(
                         "trajectory times must be non-decreasing (previous time {})",
                         times[k - 1]

@@ -131,7 +131,7 @@ fn check_alpha_value(alpha: f64) -> Result<()> {
     if !(alpha.is_finite() && alpha > 0.0) || alpha == 1.0 {
         return Err(Error::InvalidParameter {
             name: "α".into(),
-            value: format!("{alpha}"),
+            value: crate::error::fmt_num(alpha),
             reason: "the Rényi/Tsallis order must be finite, > 0 and ≠ 1 (α = 1 is the Shannon \
                      entropy: use the kl estimator)"
                 .into(),
@@ -146,7 +146,7 @@ fn check_alpha(alpha: f64, k: usize) -> Result<()> {
     if alpha >= k as f64 + 1.0 {
         return Err(Error::InvalidParameter {
             name: "α".into(),
-            value: format!("{alpha}"),
+            value: crate::error::fmt_num(alpha),
             reason: format!(
                 "the k-NN Rényi/Tsallis estimator of order α needs α < k + 1 = {} (Γ(k + 1 − α) \
                  must be finite and positive); raise k or lower α",

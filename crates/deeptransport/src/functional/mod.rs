@@ -39,7 +39,7 @@ pub fn gaussian_tsallis(cov: ArrayView2<f64>, alpha: f64) -> Result<f64> {
     if !(alpha.is_finite() && alpha > 0.0) || alpha == 1.0 {
         return Err(Error::InvalidParameter {
             name: "α".into(),
-            value: format!("{alpha}"),
+            value: crate::error::fmt_num(alpha),
             reason: "the Tsallis order must be finite, > 0 and ≠ 1 (α = 1 is the Shannon entropy)"
                 .into(),
         });

@@ -174,7 +174,7 @@ pub fn exact(
     if scale.is_nan() || scale.is_infinite() {
         return Err(Error::InvalidParameter {
             name: "points".into(),
-            value: format!("{scale}"),
+            value: crate::error::fmt_num(scale),
             reason: "the squared diameter of the clouds overflows f64".into(),
         });
     }

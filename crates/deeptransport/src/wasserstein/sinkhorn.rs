@@ -261,7 +261,7 @@ fn check_ratio(diam2: f64, eps: f64) -> Result<()> {
     if diam2 / eps > MAX_DIAM2_OVER_EPS {
         return Err(Error::InvalidParameter {
             name: "eps".into(),
-            value: format!("{eps}"),
+            value: crate::error::fmt_num(eps),
             reason: format!(
                 "too small for data of squared diameter {diam2:e}: diam²/ε must be ≤ \
                  {MAX_DIAM2_OVER_EPS:e}, beyond which float64 potentials lose the plan's precision"
