@@ -238,8 +238,8 @@ fn fig2_trajectories_follow_eqs_12_13_and_the_composition_recursion() {
 fn fig3_paths_follow_the_closed_forms_and_entropy_strictly_decreases() {
     let dir = tempfile::tempdir().unwrap();
     figure("fig3", dir.path());
-    assert_eq!(png_size(&dir.path().join("fig3.png")), (1300, 780));
-    check_svg(&dir.path().join("fig3.svg"), 1300, 780, &["σ₁", "σ₂"]);
+    assert_eq!(png_size(&dir.path().join("fig3.png")), (940, 780));
+    check_svg(&dir.path().join("fig3.svg"), 940, 780, &["σ₁", "σ₂"]);
     let log_2pi_e = (2.0 * PI * E).ln();
     let read = |name: &str| {
         let (h, rows) = read_csv(&dir.path().join(format!("{name}.csv")));
@@ -368,4 +368,35 @@ fn bad_usage_exits_2() {
         "nothing written"
     );
     bin().args(["figure", "--help"]).assert().success();
+}
+
+/// Issue 17, item 6: a folder where any file of `figure all` goes is bad input (exit 2, naming
+/// it) before anything is drawn or written — not exit 1 after the figures before it.
+#[test]
+fn a_folder_in_place_of_any_figure_file_is_refused_before_drawing() {
+    let first = tempfile::tempdir().unwrap();
+    figure("all", first.path());
+    let mut names: Vec<String> = fs::read_dir(first.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 20, "{names:?}");
+    for name in &names {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join(name)).unwrap();
+        let out = bin()
+            .args(["figure", "all", "--out", dir.path().to_str().unwrap()])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(stderr.contains(name.as_str()), "{name}: {stderr}");
+        let left: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(
+            left.len(),
+            1,
+            "{name}: something was written before the refusal"
+        );
+    }
 }

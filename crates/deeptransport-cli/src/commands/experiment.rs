@@ -2,7 +2,8 @@
 //! `experiments`, one file each).
 
 use crate::Common;
-use crate::experiments::{self, Options, Outcome};
+use crate::experiments::{self, Options, Outcome, REPORT_FILES, check_destinations};
+use crate::report::Provenance;
 use anyhow::Result;
 use std::path::PathBuf;
 
@@ -32,6 +33,21 @@ impl Name {
             Name::Aeot => "aeot",
             Name::Topology => "topology",
         }
+    }
+
+    /// Every file the experiment writes into its folder (names relative to it).
+    pub fn outputs(self, quick: bool) -> Vec<String> {
+        let own = match self {
+            Name::DaeTraining => experiments::dae_training::outputs(quick),
+            Name::Geodesic => experiments::geodesic::outputs(quick),
+            Name::Aeot => experiments::aeot::outputs(quick),
+            Name::Topology => experiments::topology::outputs(quick),
+        };
+        REPORT_FILES
+            .iter()
+            .map(|s| s.to_string())
+            .chain(own)
+            .collect()
     }
 
     fn run(self, o: &Options) -> Result<Outcome> {
@@ -70,6 +86,16 @@ pub struct Args {
     pub common: Common,
 }
 
+/// Creates `name`'s output folder `out` and checks every file it will write there (exit 2 before
+/// any work when one cannot be written).
+pub fn prepare(name: Name, out: &std::path::Path, quick: bool) -> Result<()> {
+    std::fs::create_dir_all(out).map_err(|e| {
+        crate::BadInput::new(format!("{}: cannot create folder: {e}", out.display()))
+    })?;
+    let files: Vec<PathBuf> = name.outputs(quick).iter().map(|f| out.join(f)).collect();
+    check_destinations(&files)
+}
+
 /// Runs `name` into `out` and returns its summary; prints nothing.
 pub fn run_into(
     name: Name,
@@ -77,16 +103,16 @@ pub fn run_into(
     seed: u64,
     quick: bool,
     quiet: bool,
+    provenance: &Provenance,
 ) -> Result<(Outcome, serde_json::Value)> {
-    std::fs::create_dir_all(&out).map_err(|e| {
-        crate::BadInput::new(format!("{}: cannot create folder: {e}", out.display()))
-    })?;
+    prepare(name, &out, quick)?;
     crate::figures::plot::init_font()?;
     let o = Options {
         out,
         seed,
         quick,
         quiet,
+        provenance: provenance.clone(),
     };
     let outcome = name.run(&o)?;
     let summary = outcome.write(&o)?;
@@ -97,7 +123,15 @@ pub fn run(a: Args) -> Result<()> {
     let out = a
         .out
         .unwrap_or_else(|| PathBuf::from(format!("deeptransport-{}", a.name.label())));
-    let (outcome, summary) = run_into(a.name, out.clone(), a.seed, a.quick, a.common.quiet)?;
+    let provenance = Provenance::current();
+    let (outcome, summary) = run_into(
+        a.name,
+        out.clone(),
+        a.seed,
+        a.quick,
+        a.common.quiet,
+        &provenance,
+    )?;
     if a.json {
         outln!("{summary}");
     } else {

@@ -1,5 +1,6 @@
 //! `deeptransport figure`: the paper's Figures 1–3 (SVG and PNG) with the numbers behind them.
 
+use crate::experiments::check_destinations;
 use crate::figures::paper::{self, Written};
 use crate::{BadInput, Common};
 use anyhow::Result;
@@ -62,6 +63,19 @@ pub fn run(a: Args) -> Result<()> {
             a.out.display()
         ))
     })?;
+    // Every destination first: a folder where a file goes is bad input before anything is drawn.
+    let names: &[&str] = match a.which {
+        Which::Fig1 => &["fig1"],
+        Which::Fig2 => &["fig2"],
+        Which::Fig3 => &["fig3"],
+        Which::All => &["fig1", "fig2", "fig3"],
+    };
+    let files: Vec<PathBuf> = names
+        .iter()
+        .flat_map(|f| paper::outputs(f))
+        .map(|f| a.out.join(f))
+        .collect();
+    check_destinations(&files)?;
     let written: Vec<Written> = match a.which {
         Which::Fig1 => vec![paper::fig1(&a.out)?],
         Which::Fig2 => vec![paper::fig2(&a.out, a.seed)?],

@@ -510,9 +510,23 @@ fn run_digits(c: &Config, seed: u64) -> Result<DigitsResult> {
 }
 
 /// Runs the experiment into `o.out`.
+/// The names of the mixtures [`mixtures`] builds, in its order (their figures' file names).
+const MIXTURE_NAMES: [&str; 3] = ["grid25", "ring8", "swissroll"];
+
+/// Every file [`run`] writes besides the report and the summary (checked before any training).
+pub fn outputs(_quick: bool) -> Vec<String> {
+    MIXTURE_NAMES
+        .iter()
+        .map(|m| format!("samples_{m}"))
+        .chain(["digits_grid".to_string()])
+        .flat_map(|s| super::figure_files(&s))
+        .collect()
+}
+
 pub fn run(o: &Options) -> Result<Outcome> {
     let c = Config::new(o.quick);
     let mixes = mixtures(&c, o.seed);
+    debug_assert!(mixes.iter().map(|m| m.name).eq(MIXTURE_NAMES));
     let bar = progress::bar(mixes.len() as u64 + 1, f64::INFINITY, o.quiet, "aeot");
     // Every network trains on one thread from its own seed: the same numbers on any thread count.
     let (mix_results, digits_result) = rayon::join(

@@ -190,6 +190,22 @@ impl Row {
 }
 
 /// Runs the experiment into `o.out`.
+/// The saved network of the displacement figure (the last mixture configuration).
+fn weights_name(t: f64, n: usize) -> String {
+    format!("dae_mixture_t{t}_n{n}.safetensors")
+}
+
+/// Every file [`run`] writes into the output folder besides the report and the summary, so that
+/// the command can check them all before it trains anything.
+pub fn outputs(quick: bool) -> Vec<String> {
+    let c = Config::new(quick);
+    let (t, n) = (c.mixture_ts.last(), c.mixture_ns.last());
+    let mut v = vec![weights_name(*t.expect("a time"), *n.expect("a size"))];
+    v.extend(super::figure_files("displacement_field"));
+    v.extend(super::figure_files("l2_to_optimal"));
+    v
+}
+
 pub fn run(o: &Options) -> Result<Outcome> {
     let c = Config::new(o.quick);
     let mix = builtin_mixture();
@@ -270,7 +286,7 @@ pub fn run(o: &Options) -> Result<Outcome> {
     bar.finish_and_clear();
 
     let (field_net, field_t, field_n) = field.context("no mixture configuration ran")?;
-    let weights = format!("dae_mixture_t{field_t}_n{field_n}.safetensors");
+    let weights = weights_name(field_t, field_n);
     field_net.save(&o.out.join(&weights))?;
     let figures = vec![
         displacement_figure(o, &mix, &field_net, field_t, field_n)?,
@@ -647,7 +663,7 @@ fn displacement_figure(
         2,
         vec![
             panel(format!("trained DAE g (n_train = {n})"), &trained)?,
-            panel("optimal DAE Φ_t (closed form, eq. 7)".into(), &optimal)?,
+            panel("optimal DAE Φₜ (closed form, eq. 7)".into(), &optimal)?,
         ],
     );
     embed(
@@ -665,9 +681,9 @@ fn displacement_figure(
 fn l2_figure(o: &Options, rows: &[Row]) -> Result<Figure> {
     let mut chart = LineChart::new(
         Axes::new(
-            "Distance of the trained DAE to Φ_t",
+            "Distance of the trained DAE to Φₜ",
             "log₁₀ n_train",
-            "log₁₀ E|g − Φ_t|²",
+            "log₁₀ E|g − Φₜ|²",
         )
         .legend(LegendAt::UpperRight),
     );

@@ -421,6 +421,14 @@ impl Row {
 }
 
 /// Runs the experiment into `o.out`.
+/// Every file [`run`] writes besides the report and the summary (checked before any training).
+pub fn outputs(_quick: bool) -> Vec<String> {
+    ["planar_tracks", "scores_vs_weight_decay"]
+        .iter()
+        .flat_map(|s| super::figure_files(s))
+        .collect()
+}
+
 pub fn run(o: &Options) -> Result<Outcome> {
     let c = Config::new(o.quick);
     let tasks = [digits_task(&c, o.seed), rings_task(&c, o.seed)];

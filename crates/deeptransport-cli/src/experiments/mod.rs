@@ -10,7 +10,7 @@ pub mod topology;
 
 use crate::figures::plot::{Figure as Plot, render};
 use crate::io::Output;
-use crate::report::{Figure, Report, Section};
+use crate::report::{Figure, Provenance, Report, Section};
 use anyhow::{Context, Result};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -28,6 +28,8 @@ pub struct Options {
     pub quick: bool,
     /// No progress bar.
     pub quiet: bool,
+    /// Version, commit, command line and start time, for the report and `summary.json`.
+    pub provenance: Provenance,
 }
 
 /// An experiment's result: its report (sections with claims, tables and figures), the rows of its
@@ -50,7 +52,8 @@ impl Outcome {
     }
 
     /// The summary: `experiment`, `seed`, `quick`, `claims` (`{claim, holds, evidence}`), `rows`,
-    /// then the extra keys.
+    /// then the extra keys and `provenance` (`{version, commit, command, date}`: the one key
+    /// that differs between two runs of the same seed).
     pub fn summary(&self, o: &Options) -> Value {
         let mut s = serde_json::Map::new();
         s.insert("experiment".into(), json!(self.name));
@@ -65,13 +68,15 @@ impl Outcome {
         s.insert("rows".into(), Value::Array(self.rows.clone()));
         s.insert("all_claims_hold".into(), json!(self.all_hold()));
         s.extend(self.extra.clone());
+        s.insert("provenance".into(), o.provenance.to_json());
         Value::Object(s)
     }
 
     /// Writes `report.html` and `summary.json` into `o.out` (each atomically).
     pub fn write(&self, o: &Options) -> Result<Value> {
         let summary = self.summary(o);
-        write_file(&o.out, "report.html", self.report.to_html().as_bytes())?;
+        let html = self.report.to_html_with(Some(&o.provenance));
+        write_file(&o.out, "report.html", html.as_bytes())?;
         write_file(
             &o.out,
             "summary.json",
@@ -91,6 +96,26 @@ pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
         .commit_bytes(bytes)
         .with_context(|| format!("writing {name}"))
 }
+
+/// Checks every file a command will write before it does any work, so that a destination it
+/// cannot write (a folder of that name, a folder that is missing, not a folder or not writable)
+/// is bad input (exit 2) with nothing written, not a failure after minutes of work. Each check is
+/// the one [`Output`] makes when it opens its temporary file, which is dropped (and so removed)
+/// at once. The folders must already exist: create them first.
+pub fn check_destinations(paths: &[PathBuf]) -> Result<()> {
+    for p in paths {
+        drop(Output::file(p)?);
+    }
+    Ok(())
+}
+
+/// The files of a figure with its numbers: `STEM.csv`, `STEM.svg`, `STEM.png`.
+pub(crate) fn figure_files(stem: &str) -> [String; 3] {
+    ["csv", "svg", "png"].map(|e| format!("{stem}.{e}"))
+}
+
+/// The files every experiment writes besides its own (see each module's `outputs`).
+pub const REPORT_FILES: [&str; 2] = ["report.html", "summary.json"];
 
 /// A ChaCha8 stream of its own for each use, so that adding a configuration changes no other
 /// configuration's numbers.

@@ -255,6 +255,14 @@ fn run_one(f: &Fixture, fi: usize, ci: usize, cap: &Capacity, seed: u64) -> Resu
 }
 
 /// Runs the experiment.
+/// Every file [`run`] writes besides the report and the summary (checked before any training).
+pub fn outputs(_quick: bool) -> Vec<String> {
+    ["errors_circles", "codes", "exceedance"]
+        .iter()
+        .flat_map(|s| super::figure_files(s))
+        .collect()
+}
+
 pub fn run(o: &Options) -> Result<Outcome> {
     let c = Config::new(o.quick);
     let fx: Vec<Fixture> = fixtures()

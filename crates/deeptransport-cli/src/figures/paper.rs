@@ -60,6 +60,31 @@ pub const TAUS: [f64; 2] = [0.05, 0.5];
 /// Figure 2's midpoint spacing in `t` (paper: "midpoints are plotted every 0.2").
 pub const MIDPOINT_EVERY: f64 = 0.2;
 
+/// Every file `fig1`, `fig2` or `fig3` writes into its folder, so that a command can check them
+/// all before drawing anything (the names follow the writers below; a test replaces each written
+/// file by a folder and expects the refusal).
+pub fn outputs(figure: &str) -> Vec<String> {
+    let mut v = vec![format!("{figure}.svg"), format!("{figure}.png")];
+    let taus = TAUS.iter().map(|t| format!("tau{t}"));
+    match figure {
+        "fig1" => v.extend(["fig1.csv".into(), "fig1_lines.csv".into()]),
+        "fig2" => {
+            for p in ["continuous".to_string(), "dae".into()]
+                .into_iter()
+                .chain(taus)
+            {
+                v.extend([format!("fig2_{p}.npy"), format!("fig2_{p}.times.csv")]);
+            }
+        }
+        _ => {
+            for p in ["flow".to_string(), "dae".into()].into_iter().chain(taus) {
+                v.push(format!("fig3_{p}.csv"));
+            }
+        }
+    }
+    v
+}
+
 /// `μ₀ = N(0, diag[2, 1])` of Figures 2 and 3.
 pub fn paper_gaussian() -> Gaussian {
     Gaussian::new(array![0.0, 0.0], array![[2.0, 0.0], [0.0, 1.0]]).expect("diag[2, 1] is SPD")
@@ -416,7 +441,7 @@ pub fn fig3_paths() -> Result<Vec<(String, String, SigmaPath)>> {
     let mut out = vec![
         (
             "fig3_flow".to_string(),
-            "gradient flow = continuous DAE φₜ♯μ₀".to_string(),
+            "gradient flow = continuous DAE".to_string(),
             flow,
         ),
         ("fig3_dae".to_string(), "DAE Φₜ♯μ₀, t ≤ 1".to_string(), phi),
@@ -430,10 +455,11 @@ pub fn fig3_paths() -> Result<Vec<(String, String, SigmaPath)>> {
             .map(|(l, g)| sigma_row(l as f64 * tau, g))
             .collect::<Result<Vec<_>>>()?;
         let shown = ms.len() - 1;
+        // Short: the legend sits in the corner below the lowest contour.
         let legend = if shown < layers {
-            format!("composition, τ = {tau}, {shown} layers (then σ₂ → 0)")
+            format!("composition, τ = {tau} × {shown}; σ₂ → 0")
         } else {
-            format!("composition, τ = {tau}, {layers} layers")
+            format!("composition, τ = {tau} × {layers}")
         };
         out.push((format!("fig3_tau{tau}"), legend, rows));
     }
@@ -451,8 +477,10 @@ pub fn fig3_paths() -> Result<Vec<(String, String, SigmaPath)>> {
 pub fn fig3(dir: &Path) -> Result<Written> {
     let paths = fig3_paths()?;
     let h0 = paths[0].2[0][3];
-    // Wide enough on the right for the legend to sit clear of the paths (σ₁ ≤ √2).
-    let (x_max, y_max) = (2.3, 1.12);
+    // Just past μ₀ (σ₁ = √2) on the right; the figure's width (FIG3_SIZE) gives this range at
+    // equal scales, and the legend goes to the lower left, where no contour or path passes
+    // (σ₁σ₂ stays above the lowest contour's 0.28 there).
+    let (x_max, y_max) = (1.6, 1.12);
     let mut chart = LineChart::new(
         Axes::new(
             "W₂ is Euclidean here; grey: H = log σ₁σ₂ + log 2πe; dots every 0.1 in t or every layer",
@@ -462,7 +490,7 @@ pub fn fig3(dir: &Path) -> Result<Written> {
         .x_range(0.0, x_max)
         .y_range(0.0, y_max)
         .equal_aspect()
-        .legend(LegendAt::LowerRight),
+        .legend(LegendAt::LowerLeft),
     );
     // Entropy contours σ₁σ₂ = c (H = log c + log(2πe)), the first through μ₀, the others
     // chosen to leave the top edge at σ₁ = 1, 0.75, 0.5, 0.25, where their labels go.
@@ -490,11 +518,13 @@ pub fn fig3(dir: &Path) -> Result<Written> {
             palette::DARK_GREY,
         );
     }
+    // Four hues, not shades of one: the DAE (dashed) and the compositions were two near-identical
+    // greens, hard to tell apart on screen and indistinguishable in print.
     let styles = [
         (palette::BLUE, false, 3u32),
         (palette::GREEN, true, 3),
-        (palette::GREEN, false, 2),
-        (palette::LIGHT_GREEN, false, 2),
+        (palette::ORANGE, false, 2),
+        (palette::PURPLE, false, 2),
     ];
     let mut numbers = Vec::new();
     let mut summary_paths = serde_json::Map::new();
@@ -542,7 +572,7 @@ pub fn fig3(dir: &Path) -> Result<Written> {
         1,
         vec![chart.into()],
     );
-    let rendered = render(&dir.join("fig3"), 1300, 780, &fig)?;
+    let rendered = render(&dir.join("fig3"), FIG3_SIZE.0, FIG3_SIZE.1, &fig)?;
     let summary = json!({
         "figure": "fig3",
         "svg": rendered.svg, "png": rendered.png, "numbers": numbers,
@@ -555,6 +585,10 @@ pub fn fig3(dir: &Path) -> Result<Written> {
         summary,
     })
 }
+
+/// Figure 3's size in pixels: at equal scales on both axes, σ₂ ∈ [0, 1.12] and σ₁ ∈ [0, 1.6] fill
+/// it (a wider figure left a third of the σ₁ axis empty).
+pub const FIG3_SIZE: (u32, u32) = (940, 780);
 
 /// Figure 3's entropy contours: lighter than the grey of Figure 2's grid lines.
 const CONTOUR: RGBColor = RGBColor(190, 190, 190);
