@@ -3,7 +3,10 @@
 //! time so that a stack larger than memory can be scored.
 
 use crate::BadInput;
-use crate::io::{Format, format_of, read_npy_array, read_npy_from, read_points, read_trajectory};
+use crate::io::{
+    Format, escape_controls, format_of, one_line, read_npy_array, read_npy_from, read_points,
+    read_trajectory,
+};
 use anyhow::Result;
 use deeptransport::flow::Trajectory;
 use ndarray::{Array2, ArrayD};
@@ -105,7 +108,7 @@ impl Layers {
             } => {
                 let entry = archive
                     .by_name(&entries[k])
-                    .map_err(|e| bad(format!("{name}: cannot read the entry: {e}")))?;
+                    .map_err(|e| bad(format!("{name}: cannot read the entry: {}", one_line(e))))?;
                 let len = entry.size();
                 read_npy_from(entry, &name, len, |shape| {
                     if shape.is_empty() {
@@ -164,8 +167,12 @@ fn open_archive(path: PathBuf, keys: Option<Vec<String>>) -> Result<Opened> {
     match ext.as_deref() {
         Some("npz") => {
             let f = File::open(&path).map_err(|e| bad(format!("{file}: cannot open: {e}")))?;
-            let archive = zip::ZipArchive::new(BufReader::new(f))
-                .map_err(|e| bad(format!("{file}: not a readable .npz archive: {e}")))?;
+            let archive = zip::ZipArchive::new(BufReader::new(f)).map_err(|e| {
+                bad(format!(
+                    "{file}: not a readable .npz archive: {}",
+                    one_line(e)
+                ))
+            })?;
             let present: Vec<String> = (0..archive.len())
                 .filter_map(|i| {
                     archive
@@ -183,18 +190,22 @@ fn open_archive(path: PathBuf, keys: Option<Vec<String>>) -> Result<Opened> {
                     .collect(),
             )?;
             let entries = order.iter().map(|k| format!("{k}.npy")).collect();
-            let names = order.iter().map(|k| format!("{file}:{k}")).collect();
+            let names = order.iter().map(|k| layer_name(&file, k)).collect();
             Ok((Source::Npz { archive, entries }, names, vec![]))
         }
         Some("safetensors") => {
             let bytes =
                 std::fs::read(&path).map_err(|e| bad(format!("{file}: cannot read: {e}")))?;
-            let (_, meta) = SafeTensors::read_metadata(&bytes)
-                .map_err(|e| bad(format!("{file}: not a readable .safetensors file: {e}")))?;
+            let (_, meta) = SafeTensors::read_metadata(&bytes).map_err(|e| {
+                bad(format!(
+                    "{file}: not a readable .safetensors file: {}",
+                    one_line(e)
+                ))
+            })?;
             // The archive's order is the order of the tensors' data in the file.
             let present = meta.offset_keys();
             let order = pick(&file, keys, present)?;
-            let names = order.iter().map(|k| format!("{file}:{k}")).collect();
+            let names = order.iter().map(|k| layer_name(&file, k)).collect();
             Ok((Source::Safetensors { bytes }, names, order))
         }
         _ => Err(bad(format!(
@@ -203,21 +214,32 @@ fn open_archive(path: PathBuf, keys: Option<Vec<String>>) -> Result<Opened> {
     }
 }
 
+/// `FILE:KEY`, the key's control characters (a line break in a name read from the archive)
+/// escaped so that a message stays on its line.
+fn layer_name(file: &str, key: &str) -> String {
+    format!("{file}:{}", escape_controls(key))
+}
+
 /// `keys` when given (each present, none repeated), else every key in the archive's order.
 fn pick(file: &str, keys: Option<Vec<String>>, present: Vec<String>) -> Result<Vec<String>> {
-    let order = match keys {
-        None => present.clone(),
-        Some(k) => k,
-    };
+    let given = keys.is_some();
+    let order = keys.unwrap_or_else(|| present.clone());
     for (i, k) in order.iter().enumerate() {
+        let shown = escape_controls(k);
         if !present.contains(k) {
+            let names: Vec<String> = present.iter().map(|p| escape_controls(p)).collect();
             return Err(bad(format!(
-                "{file}: no array named '{k}' (it has: {})",
-                present.join(", ")
+                "{file}: no array named '{shown}' (it has: {})",
+                names.join(", ")
             )));
         }
         if order[..i].contains(k) {
-            return Err(bad(format!("--keys names '{k}' twice")));
+            return Err(bad(if given {
+                format!("--keys names '{shown}' twice")
+            } else {
+                // A zip archive can hold two entries of one name (found by fuzz/, target npz).
+                format!("{file}: holds two arrays named '{shown}'; expected one array per layer")
+            }));
         }
     }
     if order.len() < 2 {
@@ -231,8 +253,11 @@ fn pick(file: &str, keys: Option<Vec<String>>, present: Vec<String>) -> Result<V
 
 /// A tensor of a `.safetensors` file widened to f64 (F64, F32, F16, BF16).
 fn read_tensor(bytes: &[u8], key: &str, name: &str) -> Result<ArrayD<f64>> {
-    let st = SafeTensors::deserialize(bytes).map_err(|e| bad(format!("{name}: {e}")))?;
-    let t = st.tensor(key).map_err(|e| bad(format!("{name}: {e}")))?;
+    let st =
+        SafeTensors::deserialize(bytes).map_err(|e| bad(format!("{name}: {}", one_line(e))))?;
+    let t = st
+        .tensor(key)
+        .map_err(|e| bad(format!("{name}: {}", one_line(e))))?;
     let data = t.data();
     let values: Vec<f64> = match t.dtype() {
         Dtype::F64 => data

@@ -108,6 +108,45 @@ pub fn read_weights(path: &Path, n: usize) -> Result<Array1<f64>> {
     Ok(w)
 }
 
+/// A library's error message on one line, as the contract's messages are one or two lines: a
+/// parser diagnostic's source excerpt (the `N | …`, `|` and `^---` lines with which npyz reports
+/// a bad `.npy` header) is dropped, its `= expected …` notes are kept after `; `, other line
+/// breaks (in a name quoted from the file) become spaces and control characters are escaped.
+pub fn one_line(e: impl std::fmt::Display) -> String {
+    let text = e.to_string();
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        let excerpt = t.is_empty()
+            || t.starts_with('|')
+            || t.split_once(" | ")
+                .is_some_and(|(n, _)| n.chars().all(|c| c.is_ascii_digit()));
+        if i == 0 {
+            out.push_str(line.trim_end());
+        } else if let Some(note) = t.strip_prefix("= ") {
+            out.push_str("; ");
+            out.push_str(note);
+        } else if !excerpt {
+            out.push(' ');
+            out.push_str(line);
+        }
+    }
+    escape_controls(&out)
+}
+
+/// `s` with its control characters (line breaks, tabs, form feeds) escaped as `\n`, `\u{c}`, …
+pub fn escape_controls(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn parse_cell(s: &str) -> Option<f64> {
     s.trim().parse::<f64>().ok()
 }
@@ -235,6 +274,10 @@ pub fn read_npy_array(path: &Path) -> Result<ndarray::ArrayD<f64>> {
     })
 }
 
+/// The deepest bracket nesting accepted in a `.npy` header: NumPy writes 2 for plain dtypes
+/// (`{…(n, d)}`), 4 for nested structured ones; npyz's parser time grows exponentially with it.
+const MAX_NPY_HEADER_DEPTH: usize = 8;
+
 /// [`read_npy_any`] on any reader (a file, an entry of a `.npz` archive) holding at most
 /// `file_len` bytes; `file` names it in messages.
 pub fn read_npy_from(
@@ -243,8 +286,64 @@ pub fn read_npy_from(
     file_len: u64,
     check_shape: impl Fn(&[usize]) -> std::result::Result<(), String>,
 ) -> Result<ndarray::ArrayD<f64>> {
+    // npyz allocates the header length that the preamble announces (up to 4 GiB in versions 2
+    // and 3) before reading it: check it against the file, then read the header here, growing
+    // with the bytes that are there, and hand npyz what was read. Its parser of the header's
+    // Python literal backtracks exponentially in the depth of unclosed brackets (a 200-byte
+    // header ran for more than ten minutes): refuse nesting deeper than MAX_NPY_HEADER_DEPTH.
+    // Both found by fuzz/, target npy.
+    use std::io::Read as _;
+    let not_readable = |e: std::io::Error| {
+        BadInput::new(format!("{file}: not a readable .npy file: {}", one_line(e)))
+    };
+    let mut reader = reader;
+    let mut head = Vec::new();
+    reader
+        .by_ref()
+        .take(12)
+        .read_to_end(&mut head)
+        .map_err(not_readable)?;
+    let announced = match (head.starts_with(b"\x93NUMPY"), head.get(6), head.len()) {
+        (true, Some(1), 10..) => Some((10, u64::from(u16::from_le_bytes([head[8], head[9]])))),
+        (true, Some(2 | 3), 12) => Some((
+            12,
+            u64::from(u32::from_le_bytes([head[8], head[9], head[10], head[11]])),
+        )),
+        _ => None,
+    };
+    if let Some((prefix, len)) = announced {
+        let bytes = prefix + len;
+        if bytes > file_len {
+            return Err(BadInput::new(format!(
+                "{file}: the .npy header announces {bytes} bytes but the file holds only \
+                 {file_len} bytes; the file may be truncated"
+            )));
+        }
+        let rest = bytes.saturating_sub(head.len() as u64);
+        reader
+            .by_ref()
+            .take(rest)
+            .read_to_end(&mut head)
+            .map_err(not_readable)?;
+        let mut depth = 0usize;
+        for &c in &head[prefix as usize..] {
+            match c {
+                b'{' | b'[' | b'(' => depth += 1,
+                b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            if depth > MAX_NPY_HEADER_DEPTH {
+                return Err(BadInput::new(format!(
+                    "{file}: not a readable .npy file: the header nests brackets more than \
+                     {MAX_NPY_HEADER_DEPTH} deep; expected a dict like {{'descr': '<f8', \
+                     'fortran_order': False, 'shape': (n, d)}}"
+                )));
+            }
+        }
+    }
+    let reader = std::io::Read::chain(&head[..], reader);
     let npy = npyz::NpyFile::new(reader)
-        .map_err(|e| BadInput::new(format!("{file}: not a readable .npy file: {e}")))?;
+        .map_err(|e| BadInput::new(format!("{file}: not a readable .npy file: {}", one_line(e))))?;
     let shape: Vec<usize> = npy.shape().iter().map(|&s| s as usize).collect();
     check_shape(&shape).map_err(|why| BadInput::new(format!("{file}: {why}")))?;
     let fortran = npy.order() == npyz::Order::Fortran;
@@ -334,8 +433,9 @@ pub fn read_measure(path: &Path) -> Result<Measure> {
         .map_err(|e| BadInput::new(format!("{file}: cannot read: {e}")))?;
     let spec: Spec = serde_json::from_str(&text).map_err(|e| {
         BadInput::new(format!(
-            "{file}: not a measure spec ({e}); expected {{\"kind\": \"gaussian\", \"mean\": [...], \
-             \"cov\": [[...]]}} or {{\"kind\": \"mixture\", \"weights\": [...], \"components\": [...]}}"
+            "{file}: not a measure spec ({}); expected {{\"kind\": \"gaussian\", \"mean\": [...], \
+             \"cov\": [[...]]}} or {{\"kind\": \"mixture\", \"weights\": [...], \"components\": [...]}}",
+            one_line(e)
         ))
     })?;
     let gaussian = |what: &str, mean: Vec<f64>, cov: Vec<Vec<f64>>| -> Result<Gaussian> {

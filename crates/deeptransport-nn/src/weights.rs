@@ -158,7 +158,15 @@ impl<T: Real> Network<T> {
                     "tensor '{name}' holds a non-finite value at flat index {i}"
                 )));
             }
-            Ok(values.into_iter().map(T::of).collect())
+            let values: Vec<T> = values.into_iter().map(T::of).collect();
+            // An f64 beyond f32's range is finite but becomes ±∞ as f32 (found by fuzz/).
+            if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+                return Err(bad(format!(
+                    "tensor '{name}' holds a value at flat index {i} beyond the range of {}",
+                    T::NAME
+                )));
+            }
+            Ok(values)
         };
         let linear = |name: String, fan_in: usize, fan_out: usize| -> Result<Linear<T>> {
             if fan_in == 0
