@@ -220,7 +220,10 @@ fn bad_input_exits_2_naming_the_problem() {
         &["entropy", "--data", &line, "--k", "4"],
         &["line.csv", "--k 4", "5 points"],
     );
-    fails(&["entropy", "--data", &line, "--k", "0"], &["--k", "must be ≥ 1, got 0"]);
+    fails(
+        &["entropy", "--data", &line, "--k", "0"],
+        &["--k", "must be ≥ 1, got 0"],
+    );
     fails(
         &["entropy", "--data", &line, "--estimator", "renyi:1"],
         &["--estimator renyi:1", "≠ 1"],
