@@ -39,7 +39,7 @@ pub fn format_of(path: &Path) -> Result<Format> {
 }
 
 /// Reads an `n × d` point file (CSV or NPY), rejecting empty data, ragged rows, non-numeric
-/// cells and NaN/±∞.
+/// cells, NaN/±∞ and coordinates beyond `±MAX_COORDINATE` (their squared distances overflow).
 pub fn read_points(path: &Path) -> Result<Array2<f64>> {
     let a = match format_of(path)? {
         Format::Csv => read_csv(path)?,
@@ -51,6 +51,8 @@ pub fn read_points(path: &Path) -> Result<Array2<f64>> {
             path.display()
         )));
     }
+    deeptransport::error::check_points("point", a.view(), None)
+        .map_err(|e| BadInput::new(format!("{}: {e}", path.display())))?;
     Ok(a)
 }
 

@@ -29,8 +29,18 @@
 //! `DEEPTRANSPORT_SIMD` or [`set_simd_path`]. For squared-Euclidean costs in dimension ≥
 //! [`GEMM_MIN_DIM`],
 //! `|x − y|² = |x|² + |y|² − 2⟨x, y⟩` with the inner products as blocked matrix products (faer's
-//! GEMM), after centring both clouds on the data mean so that the cancellation error
-//! `≈ ε (|x|² + |y|²)` stays at the scale of the data spread.
+//! GEMM), after centring both clouds on the data's coordinate-wise median.
+//!
+//! **Precision with outliers** (issue 17): the tiled and direct loops take differences of the raw
+//! coordinates, `y − x_i`, exact to one rounding, and sum the displacements `x_i − y` (not the
+//! coordinates), writing `Φ = y + Σ s_i (x_i − y)`: each log-weight is accurate to `(d + 3)ε`
+//! relative and the mean to rounding at the scale of the posterior's spread around `y`, whatever
+//! the other points are (one point at `10²⁰` used to make the others' means `0.0`). The GEMM
+//! expansion cancels: its error in a cost is at most `β(|ỹ|² + |x̃|²)`, `β = (4d + 48)ε`, for the
+//! centred points (the bound of [`nearest`]). For each query and chunk of data the kernel checks
+//! that bound times the slope of the log-weight (`1/2t`) against [`GEMM_LOG_WEIGHT_TOLERANCE`],
+//! and where it fails (a far query, a chunk holding an outlier) computes that row's costs from
+//! direct differences instead. So every log-weight is within `max((d + 3)ε|ℓ|, τ)` of exact.
 
 /// Runs `$body(args)` compiled for AVX-512 or AVX2 + FMA as `$path` says, else for the baseline
 /// target (the `portable` and `scalar` paths). Every variant performs the same IEEE operations in
@@ -79,7 +89,7 @@ pub use exp::exp_nonpositive;
 pub use simd_path::{SimdPath, set_simd_path, simd_path, with_simd_path};
 pub use single::softmax_mean_f32;
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use rayon::prelude::*;
 
 /// The pairwise log-weight `ℓ(y, x) = log ν_t(y − x) + const` of a noise family.
@@ -116,6 +126,19 @@ impl PairKernel {
             PairKernel::Gaussian { .. } | PairKernel::Student { .. }
         )
     }
+
+    /// `sup |dℓ/dc|` over squared distances `c ≥ 0` for the squared-Euclidean kernels: `1/2t`,
+    /// and `((ν + d)/2)/(ν s²)` for Student (at `c = 0`); how much a cost error moves `ℓ`.
+    fn squared_cost_slope(self) -> f64 {
+        match self {
+            PairKernel::Gaussian { inv_two_t } => inv_two_t,
+            PairKernel::Student {
+                half_nu_plus_d,
+                inv_nu_s2,
+            } => half_nu_plus_d * inv_nu_s2,
+            _ => f64::INFINITY,
+        }
+    }
 }
 
 /// Data points per streamed chunk: a chunk's costs and weights (2 × 4 KiB) stay in L1.
@@ -142,6 +165,12 @@ pub const GEMM_MIN_DIM: usize = 9;
 /// register file from d = 4 on. Measured with the portable path forced on x86-64 (SSE2), Φ_t
 /// N = M = 20 000: GEMM 0.84 s against the tiled 1.01 s at d = 4, 0.92 against 1.29 s at d = 8.
 pub const GEMM_MIN_DIM_PORTABLE: usize = 4;
+
+/// The largest error the GEMM path lets its expansion put into a log-weight `ℓ` (module docs);
+/// rows whose rounding bound exceeds it get direct differences. `10⁻⁹` moves a softmax weight by
+/// at most `2·10⁻⁹` relative, hence the mean by at most `2·10⁻⁹` times the posterior's reach, and
+/// keeps GEMM for data of norm up to `~10³` at `t = 1` in `d = 100`.
+pub const GEMM_LOG_WEIGHT_TOLERANCE: f64 = 1e-9;
 
 /// The dimension from which squared-Euclidean costs take GEMM on `path` ([`GEMM_MIN_DIM`],
 /// [`GEMM_MIN_DIM_PORTABLE`]).
@@ -182,25 +211,27 @@ pub fn softmax_mean(
     );
     assert!(data.nrows() > 0, "kernel: no data");
     let path = simd_path();
-    let centre = data.mean_axis(Axis(0)).expect("non-empty");
-    let prepared = Prepared::new(data, log_weights, &centre);
     let use_gemm = d >= gemm_min_dim(path) && kernel.is_squared_euclidean();
+    let gemm_centre = use_gemm.then(|| coordinate_median(&[data]));
+    let prepared = Prepared::new(data, log_weights, gemm_centre);
     let block = if use_gemm {
         GEMM_QUERY_BLOCK
     } else {
         QUERY_BLOCK
     };
-    let (reduction, _) = by_query_blocks(queries, &centre, block, progress, |q, lse_b, mean_b| {
-        // A squared-Euclidean cost with the log-weight `$lw(|y − x|²)`: GEMM or the direct loop.
+    let slope = kernel.squared_cost_slope();
+    let (reduction, _) = by_query_blocks(queries, None, block, progress, |q, lse_b, mean_b| {
+        // A squared-Euclidean cost with the log-weight `$lw(|y − x|²)`: GEMM (which writes Φ
+        // itself) or the direct loop.
         macro_rules! squared_euclidean {
             ($lw:expr) => {{
                 let lw = $lw;
                 if use_gemm {
-                    gemm_block(path, &prepared, q.view(), lw, lse_b, mean_b)
-                } else {
-                    let cost = |a: f64, z: f64| a + z * z;
-                    direct_block(path, &prepared, q.view(), cost, lw, lse_b, mean_b)
+                    gemm_block(path, &prepared, q.view(), lw, slope, lse_b, mean_b);
+                    return;
                 }
+                let cost = |a: f64, z: f64| a + z * z;
+                direct_block(path, &prepared, q.view(), cost, lw, lse_b, mean_b)
             }};
         }
         // One monomorphised loop per kernel, so that no match runs inside the pair loop.
@@ -244,6 +275,8 @@ pub fn softmax_mean(
                 mean_b,
             ),
         }
+        // The tiled and direct loops wrote the mean displacement `Φ − y`.
+        add_queries(mean_b, q.view());
     });
     reduction
 }
@@ -264,14 +297,35 @@ pub(crate) fn box_diameter_squared(clouds: &[ArrayView2<f64>]) -> f64 {
         .sum()
 }
 
+/// The coordinate-wise median of the rows of all `clouds` together: a centre that a few far
+/// outliers do not move (the mean moves by `outlier / n`).
+pub(crate) fn coordinate_median(clouds: &[ArrayView2<f64>]) -> Vec<f64> {
+    let mut col = Vec::with_capacity(clouds.iter().map(|c| c.nrows()).sum());
+    (0..clouds[0].ncols())
+        .map(|k| {
+            col.clear();
+            col.extend(clouds.iter().flat_map(|c| c.column(k).into_iter().copied()));
+            let mid = col.len() / 2;
+            *col.select_nth_unstable_by(mid, f64::total_cmp).1
+        })
+        .collect()
+}
+
+/// `mean_b += q` row by row: a block's mean displacements `Φ − y` made into `Φ`.
+fn add_queries(mean_b: &mut [f64], q: ArrayView2<f64>) {
+    for (row, y) in mean_b.chunks_mut(q.ncols()).zip(q.rows()) {
+        row.iter_mut().zip(y).for_each(|(m, v)| *m += v);
+    }
+}
+
 /// The shared frame of [`softmax_mean`] and [`softmax_mean_f32`]: the queries in fixed blocks of
 /// `block` rows, in parallel (one thread per block, so results do not depend on the thread
-/// count); each block centred on `centre` and handed to `reduce` with its `log Z` and mean rows;
-/// then the means moved back by `centre` and `progress` told. Returns the reduction and what
-/// `reduce` returned for every block.
+/// count); each block centred on `centre` (if any) and handed to `reduce` with its `log Z` and
+/// mean rows; then the means moved back by `centre` and `progress` told. Returns the reduction
+/// and what `reduce` returned for every block.
 fn by_query_blocks<R: Send>(
     queries: ArrayView2<f64>,
-    centre: &Array1<f64>,
+    centre: Option<&Array1<f64>>,
     block: usize,
     progress: &(dyn Fn(usize) + Sync),
     reduce: impl Fn(&Array2<f64>, &mut [f64], &mut [f64]) -> R + Sync,
@@ -286,12 +340,12 @@ fn by_query_blocks<R: Send>(
         .map(|(b, (lse_b, mean_b))| {
             let rows = b * block..b * block + lse_b.len();
             let mut q = queries.slice(ndarray::s![rows, ..]).to_owned();
-            q -= centre;
+            if let Some(centre) = centre {
+                q -= centre;
+            }
             let r = reduce(&q, lse_b, mean_b);
-            for row in mean_b.chunks_mut(d) {
-                for (v, c) in row.iter_mut().zip(centre.iter()) {
-                    *v += c;
-                }
+            if let Some(centre) = centre {
+                add_queries(mean_b, centre.broadcast((lse_b.len(), d)).expect("d"));
             }
             progress(lse_b.len());
             r
@@ -304,17 +358,21 @@ fn by_query_blocks<R: Send>(
     (reduction, results)
 }
 
-/// The data, centred, in the two layouts the paths want, padded to a multiple of [`LANES`] with
-/// atoms of weight zero (`log w = −∞`), which add exactly `+0` to every sum.
+/// The data in the two layouts the paths want, padded to a multiple of [`LANES`] with atoms of
+/// weight zero (`log w = −∞`), which add exactly `+0` to every sum.
 struct Prepared {
     padded: usize,
     d: usize,
-    /// Coordinate-major: coordinate `k` of atom `i` at `k·padded + i` (direct path).
+    /// Coordinate-major raw coordinates: coordinate `k` of atom `i` at `k·padded + i` (direct
+    /// and tiled paths, and the GEMM path's direct rows).
     by_coord: Vec<f64>,
-    /// Row-major `padded × d` (GEMM path).
+    /// GEMM path only: the centre `c` (the coordinate-wise median of the data), the centred atoms
+    /// `x̃ = x − c` row-major `padded × d`, `|x̃_i|²`, and the largest `|x̃_i|²` of every chunk of
+    /// [`GEMM_CHUNK`] atoms (for the rounding bound of the expansion).
+    centre: Vec<f64>,
     by_row: Vec<f64>,
-    /// `|x_i|²` (GEMM path).
     norms: Vec<f64>,
+    chunk_norms: Vec<f64>,
     /// `log w_i` including the `−log N` of uniform weights, `−∞` on padding.
     log_w: Vec<f64>,
 }
@@ -323,32 +381,44 @@ impl Prepared {
     fn new(
         data: ArrayView2<f64>,
         log_weights: Option<ArrayView1<f64>>,
-        centre: &Array1<f64>,
+        gemm_centre: Option<Vec<f64>>,
     ) -> Self {
         let (n, d) = data.dim();
         let padded = n.div_ceil(LANES) * LANES;
         let mut by_coord = vec![0.0; d * padded];
-        let mut by_row = vec![0.0; padded * d];
-        let mut norms = vec![0.0; padded];
         let mut log_w = vec![f64::NEG_INFINITY; padded];
         let uniform = -(n as f64).ln();
         for i in 0..n {
-            let mut s = 0.0;
             for k in 0..d {
-                let v = data[[i, k]] - centre[k];
-                by_coord[k * padded + i] = v;
-                by_row[i * d + k] = v;
-                s += v * v;
+                by_coord[k * padded + i] = data[[i, k]];
             }
-            norms[i] = s;
             log_w[i] = log_weights.map_or(uniform, |w| w[i]);
         }
+        let centre = gemm_centre.unwrap_or_default();
+        let (mut by_row, mut norms) = (Vec::new(), Vec::new());
+        if !centre.is_empty() {
+            by_row = vec![0.0; padded * d];
+            norms = vec![0.0; padded];
+            for i in 0..n {
+                let row = &mut by_row[i * d..(i + 1) * d];
+                for (k, v) in row.iter_mut().enumerate() {
+                    *v = data[[i, k]] - centre[k];
+                }
+                norms[i] = row.iter().map(|v| v * v).sum();
+            }
+        }
+        let chunk_norms = norms
+            .chunks(GEMM_CHUNK)
+            .map(|c| c.iter().copied().fold(0.0, f64::max))
+            .collect();
         Prepared {
             padded,
             d,
             by_coord,
+            centre,
             by_row,
             norms,
+            chunk_norms,
             log_w,
         }
     }
@@ -455,7 +525,8 @@ fn exponentiate(ell: &mut [f64], max: &mut f64, sum: &mut [f64; LANES]) -> Optio
 }
 
 /// Direct path: per query, stream the data in chunks; `combine` folds one coordinate difference
-/// into the pair cost, `log_weight` turns the cost into `ℓ`.
+/// into the pair cost, `log_weight` turns the cost into `ℓ`. Writes the mean displacement
+/// `Φ − y` (module docs: the differences of raw coordinates are exact to one rounding).
 #[inline(always)]
 fn direct_block_body(
     p: &Prepared,
@@ -492,10 +563,10 @@ fn direct_block_body(
                 if scale != 1.0 {
                     acc.iter_mut().for_each(|v| *v *= scale);
                 }
-                let xk = &p.by_coord[k * p.padded + start..][..len];
+                let (xk, yk) = (&p.by_coord[k * p.padded + start..][..len], q[k]);
                 for (c, x) in ell.chunks_exact(LANES).zip(xk.chunks_exact(LANES)) {
                     for l in 0..LANES {
-                        acc[l] += c[l] * x[l];
+                        acc[l] += c[l] * (x[l] - yk);
                     }
                 }
                 *acc_k = acc;
@@ -506,29 +577,38 @@ fn direct_block_body(
 }
 
 /// GEMM path for squared-Euclidean costs (Gaussian and Student noise) in high dimension: per
-/// chunk, the Gram block `Q Xᵀ` and the weighted sum `P X` are matrix products.
+/// chunk, the Gram block `Q̃ X̃ᵀ` and the weighted sum `P X̃` are matrix products on the points
+/// centred on the data's median. A row (query × chunk) whose expansion error bound
+/// `β(|ỹ|² + max|x̃|²)·slope` exceeds [`GEMM_LOG_WEIGHT_TOLERANCE`] gets its costs from direct
+/// differences of the raw coordinates instead (module docs). Writes `Φ` itself.
 #[inline(always)]
 fn gemm_block_body(
     p: &Prepared,
     q: ArrayView2<f64>,
     log_weight: impl Fn(f64) -> f64 + Copy,
+    slope: f64,
     lse: &mut [f64],
     mean: &mut [f64],
 ) {
     use faer::{Accum, MatMut, MatRef, Par};
     let (mq, d) = q.dim();
-    let q = q.as_standard_layout();
-    let qs = q.as_slice().expect("standard layout");
+    let mut qs = q.as_standard_layout().into_owned();
+    for mut row in qs.rows_mut() {
+        row.iter_mut().zip(&p.centre).for_each(|(v, c)| *v -= c);
+    }
+    let qs = qs.as_slice().expect("standard layout");
     let qn: Vec<f64> = qs
         .chunks(d)
         .map(|r| r.iter().map(|v| v * v).sum())
         .collect();
+    // The rounding bound of the centred expansion (see `nearest`), scaled to log-weights.
+    let beta = (4 * d + 48) as f64 * f64::EPSILON * slope;
     let q_mat = MatRef::from_row_major_slice(qs, mq, d);
     let mut gram = vec![0.0; mq * GEMM_CHUNK];
     let mut acc = vec![0.0; mq * d];
     let mut max = vec![f64::NEG_INFINITY; mq];
     let mut sum = vec![[0.0; LANES]; mq];
-    for start in (0..p.padded).step_by(GEMM_CHUNK) {
+    for (chunk, start) in (0..p.padded).step_by(GEMM_CHUNK).enumerate() {
         let len = GEMM_CHUNK.min(p.padded - start);
         let x_mat = MatRef::from_row_major_slice(&p.by_row[start * d..(start + len) * d], len, d);
         let g = &mut gram[..mq * len];
@@ -542,11 +622,15 @@ fn gemm_block_body(
         );
         for j in 0..mq {
             let row = &mut g[j * len..(j + 1) * len];
-            let qn_j = qn[j];
-            for (v, &xn) in row.iter_mut().zip(&p.norms[start..start + len]) {
-                // Rounding can push a tiny squared distance below zero; it is ≥ 0 exactly.
-                let c = qn_j + xn - 2.0 * *v;
-                *v = if c > 0.0 { c } else { 0.0 };
+            if beta * (qn[j] + p.chunk_norms[chunk]) <= GEMM_LOG_WEIGHT_TOLERANCE {
+                let qn_j = qn[j];
+                for (v, &xn) in row.iter_mut().zip(&p.norms[start..start + len]) {
+                    // Rounding can push a tiny squared distance below zero; it is ≥ 0 exactly.
+                    let c = qn_j + xn - 2.0 * *v;
+                    *v = if c > 0.0 { c } else { 0.0 };
+                }
+            } else {
+                direct_squared_costs(p, q.row(j), start, row);
             }
             for (v, &lw) in row.iter_mut().zip(&p.log_w[start..start + len]) {
                 *v = log_weight(*v) + lw;
@@ -571,13 +655,28 @@ fn gemm_block_body(
         );
     }
     for j in 0..mq {
+        let row = &mut mean[j * d..(j + 1) * d];
         finish_row(
             max[j],
             fold_lanes(&sum[j]),
             &acc[j * d..(j + 1) * d],
             &mut lse[j],
-            &mut mean[j * d..(j + 1) * d],
+            row,
         );
+        row.iter_mut().zip(&p.centre).for_each(|(m, c)| *m += c);
+    }
+}
+
+/// `row[i] = |y − x_{start+i}|²` by direct differences of the raw coordinates.
+#[inline(always)]
+fn direct_squared_costs(p: &Prepared, y: ArrayView1<f64>, start: usize, row: &mut [f64]) {
+    row.fill(0.0);
+    for (k, &yk) in y.iter().enumerate() {
+        let xk = &p.by_coord[k * p.padded + start..][..row.len()];
+        for (v, &x) in row.iter_mut().zip(xk) {
+            let z = yk - x;
+            *v += z * z;
+        }
     }
 }
 
@@ -636,6 +735,7 @@ dispatch!(
         p: &Prepared,
         q: ArrayView2<f64>,
         log_weight: L,
+        slope: f64,
         lse: &mut [f64],
         mean: &mut [f64]
     ),

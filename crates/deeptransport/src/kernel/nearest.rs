@@ -28,7 +28,7 @@
 //! and take more direct evaluations (at worst `n·m·d`, the cost of the direct loop). Memory:
 //! centred copies `O((n + m)·d)` plus one `ROW_BLOCK × COL_BLOCK` Gram block per thread.
 
-use super::{SimdPath, simd_path};
+use super::{SimdPath, coordinate_median, simd_path};
 use faer::{Accum, MatMut, MatRef, Par};
 use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
@@ -67,19 +67,6 @@ pub fn sq_distance(p: &[f64], q: &[f64]) -> f64 {
         s += t * t;
     }
     s
-}
-
-/// The coordinate-wise median of the rows of `x` and `y` together.
-fn pooled_median(x: ArrayView2<f64>, y: ArrayView2<f64>) -> Vec<f64> {
-    let mut col = Vec::with_capacity(x.nrows() + y.nrows());
-    (0..x.ncols())
-        .map(|c| {
-            col.clear();
-            col.extend(x.column(c).iter().chain(y.column(c).iter()).copied());
-            let mid = col.len() / 2;
-            *col.select_nth_unstable_by(mid, f64::total_cmp).1
-        })
-        .collect()
 }
 
 /// `a − centre` row by row (row-major) and the squared norms of the rows.
@@ -201,7 +188,7 @@ pub fn smallest_shifted(x: ArrayView2<f64>, y: ArrayView2<f64>, v: &[f64], k: us
     );
     let k = k.min(m);
     let (x, y) = (x.as_standard_layout(), y.as_standard_layout());
-    let centre = pooled_median(x.view(), y.view());
+    let centre = coordinate_median(&[x.view(), y.view()]);
     let (xc, xn) = centred(x.view(), &centre);
     let (yc, yn) = centred(y.view(), &centre);
     let clouds = Clouds {
