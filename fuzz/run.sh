@@ -15,8 +15,9 @@ targets=("$@")
 
 # cargo-fuzz passes nightly-only -Z flags to rustc; this lets a stable rustc accept them.
 export RUSTC_BOOTSTRAP=1
-# The readers take paths: each fuzzing process writes its inputs into a scratch folder here.
-export TMPDIR="$PWD/target/tmp"
+# The readers take paths: each fuzzing process writes its inputs into a scratch folder here (one
+# per run.sh, so that runs on disjoint targets can go side by side on several cores).
+export TMPDIR="$PWD/target/tmp.$$"
 mkdir -p "$TMPDIR" target/logs
 
 max_len() {

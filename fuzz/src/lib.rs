@@ -4,8 +4,9 @@
 //! `deeptransport-cli` is a binary crate (no `lib.rs`), so its reader modules are included here
 //! by path — the very files the binary compiles, unchanged — rather than restructuring the CLI
 //! into a library. They need `crate::BadInput` (below, the same definition as in
-//! `crates/deeptransport-cli/src/main.rs`), each other and `crate::interrupt` (the output
-//! temporaries' clean-up on a signal; its handler is never installed here). When one of them
+//! `crates/deeptransport-cli/src/main.rs`), each other, `crate::interrupt` (the output
+//! temporaries' clean-up on a signal; its handler is never installed here) and `crate::limits`
+//! (the memory check before an array is read). When one of them
 //! starts using another module of the CLI, include that one here too (and its crates in
 //! `Cargo.toml`): the build error names it.
 
@@ -35,6 +36,9 @@ pub mod activations;
 
 #[path = "../../crates/deeptransport-cli/src/interrupt.rs"]
 pub mod interrupt;
+
+#[path = "../../crates/deeptransport-cli/src/limits.rs"]
+pub mod limits;
 
 /// A folder of this process for the files the readers open (the readers take paths). Under
 /// `$TMPDIR` (fuzz/run.sh points it into `fuzz/target`).

@@ -374,6 +374,13 @@ pub fn read_npy_from(
              bytes; the file may be truncated"
         )));
     }
+    // The values as f64 and their standard-layout copy (f32 files: the f32 values and their
+    // widening instead): refuse what the machine cannot hold rather than abort in the allocator.
+    crate::limits::check_memory(
+        16.0 * shape.iter().map(|&s| s as f64).product::<f64>(),
+        &format!("{file}: an array of shape {shape:?}"),
+        "use a smaller file",
+    )?;
     let truncated = |e: std::io::Error| {
         BadInput::new(format!(
             "{file}: cannot read the data ({e}); the file may be truncated"
@@ -731,6 +738,18 @@ pub fn read_trajectory(path: &Path) -> Result<(deeptransport::flow::Trajectory, 
             s + 1,
             i + 1,
             j + 1
+        )));
+    }
+    // The bound of point files (`check_points`): beyond it squared distances overflow.
+    let max = deeptransport::error::MAX_COORDINATE;
+    if let Some(((s, i, j), &v)) = a.indexed_iter().find(|(_, v)| v.abs() > max) {
+        return Err(BadInput::new(format!(
+            "{file}: slice {}, row {}, column {}: {}: coordinates beyond ±{max:e} are refused: \
+             their squared distances would overflow f64; rescale the data",
+            s + 1,
+            i + 1,
+            j + 1,
+            deeptransport::error::fmt_num(v)
         )));
     }
     let positions = a;

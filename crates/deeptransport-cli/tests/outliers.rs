@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{bin, read_npy};
+use common::{bin, f8, npy, read_npy};
 use std::fs;
 
 const SQUARE_AND_OUTLIER: &str = "0,0\n1,0\n0,1\n1,1\n1e20,0\n";
@@ -93,5 +93,29 @@ fn coordinates_whose_squares_overflow_are_refused_with_their_place() {
             );
         }
         assert!(!out.exists(), "{args:?} wrote {}", out.display());
+    }
+}
+
+/// The same bound on a trajectory (`entropy --trajectory`): named by slice, row and column.
+#[test]
+fn trajectory_coordinates_whose_squares_overflow_are_refused_with_their_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let traj = dir.path().join("traj.npy");
+    let mut values = vec![0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0];
+    values[11] = -3e181; // slice 2, row 3, column 2
+    fs::write(&traj, npy("<f8", false, &[2, 3, 2], &f8(&values))).unwrap();
+    let assert = bin()
+        .args([
+            "entropy",
+            "--trajectory",
+            traj.to_str().unwrap(),
+            "--k",
+            "1",
+        ])
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    for needle in ["traj.npy", "slice 2, row 3, column 2", "-3e181"] {
+        assert!(err.contains(needle), "{needle:?} missing from {err}");
     }
 }

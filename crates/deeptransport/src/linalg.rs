@@ -3,7 +3,7 @@
 //! Covariances here are `d × d` with `d` the data dimension (2 … a few hundred), so these helpers
 //! favour clarity; the `O(N·M·d)` work lives in [`crate::kernel`].
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, fmt_num};
 use faer::{Mat, Side};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 
@@ -47,11 +47,13 @@ impl Spd {
                     return Err(Error::NotSpd {
                         what: what.into(),
                         reason: format!(
-                            "not symmetric: entry ({},{}) = {a} but ({},{}) = {b}",
+                            "not symmetric: entry ({},{}) = {} but ({},{}) = {}",
                             i + 1,
                             j + 1,
+                            fmt_num(a),
                             j + 1,
-                            i + 1
+                            i + 1,
+                            fmt_num(b)
                         ),
                     });
                 }
@@ -159,7 +161,7 @@ fn check_finite_matrix(what: &str, a: ArrayView2<f64>) -> Result<()> {
     if let Some(v) = a.iter().find(|v| !v.is_finite()) {
         return Err(Error::NotSpd {
             what: what.into(),
-            reason: format!("contains the non-finite entry {v}"),
+            reason: format!("contains the non-finite entry {}", fmt_num(*v)),
         });
     }
     Ok(())
@@ -212,7 +214,7 @@ pub fn spd_sqrt(a: ArrayView2<f64>) -> Result<Array2<f64>> {
     if let Some(&v) = vals.iter().find(|&&v| v < -1e-12 * scale) {
         return Err(Error::NotSpd {
             what: "matrix under the square root".into(),
-            reason: format!("has the negative eigenvalue {v}"),
+            reason: format!("has the negative eigenvalue {}", fmt_num(v)),
         });
     }
     let roots = vals.mapv(|v| v.max(0.0).sqrt());

@@ -72,7 +72,7 @@ pub fn run(a: Args) -> Result<()> {
         (Some(path), _) => {
             let x = io::read_points(path)?;
             let (n, d) = x.dim();
-            check_k(a.k, n, path)?;
+            check_k(a.k, n, d, path)?;
             let h = knn::entropy(x.view(), estimator, a.k)
                 .map_err(|e| BadInput::new(format!("{}: {e}", path.display())))?;
             if a.json {
@@ -95,7 +95,7 @@ pub fn run(a: Args) -> Result<()> {
         (None, Some(path)) => {
             let (traj, from_sidecar) = io::read_trajectory(path)?;
             let (n, d) = (traj.n_points(), traj.dim());
-            check_k(a.k, n, path)?;
+            check_k(a.k, n, d, path)?;
             let h = knn::entropy_along(&traj, estimator, a.k)
                 .map_err(|e| BadInput::new(format!("{}: {e}", path.display())))?;
             if a.json {
@@ -126,8 +126,11 @@ pub fn run(a: Args) -> Result<()> {
     Ok(())
 }
 
-/// Refuses `k ≥ n` naming the file (the library would too, without the file name).
-fn check_k(k: usize, n: usize, path: &std::path::Path) -> Result<()> {
+/// Refuses `k ≥ n` naming the file (the library would too, without the file name), and a search
+/// whose memory the machine cannot give: besides a copy of the points (coordinate-major or the k-d
+/// tree's, `n·d` values), every worker thread holds the `k + 1` best distances of a block of
+/// queries (`knn::QUERY_BLOCK` of them on the brute-force path, one on the tree's).
+fn check_k(k: usize, n: usize, d: usize, path: &std::path::Path) -> Result<()> {
     if k >= n {
         return Err(BadInput::new(format!(
             "{}: --k {k} needs at least k + 1 = {} points (each point's k-th neighbour is searched \
@@ -136,7 +139,13 @@ fn check_k(k: usize, n: usize, path: &std::path::Path) -> Result<()> {
             k + 1
         )));
     }
-    Ok(())
+    let threads = rayon::current_num_threads() as f64;
+    let per_thread = (deeptransport::kernel::knn::QUERY_BLOCK as f64) * (k as f64 + 1.0);
+    limits::check_memory(
+        8.0 * (2.0 * (n as f64) * (d as f64) + (n as f64) + threads * per_thread),
+        &format!("--k {k}: the {k} nearest neighbours of {n} points in ℝ^{d}"),
+        "lower --k",
+    )
 }
 
 fn describe(e: Estimator) -> String {

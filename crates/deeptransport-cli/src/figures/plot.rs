@@ -23,6 +23,7 @@
 // not used by `deeptransport figure` itself.
 #![allow(dead_code)]
 
+use crate::interrupt::Live;
 use anyhow::{Context, Result, anyhow, bail};
 use deeptransport::flow::Trajectory;
 use plotters::coord::Shift;
@@ -159,12 +160,18 @@ pub fn render(stem: &Path, width: u32, height: u32, figure: &impl Draw) -> Resul
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    // Registered with the interrupt handler, which removes them on Ctrl-C (crate::interrupt).
     let tmp = |suffix: &str| {
-        tempfile::Builder::new()
-            .prefix(".deeptransport-fig-")
-            .suffix(suffix)
-            .tempfile_in(&dir)
-            .with_context(|| format!("cannot write in folder {}", dir.display()))
+        Live::create(
+            || {
+                tempfile::Builder::new()
+                    .prefix(".deeptransport-fig-")
+                    .suffix(suffix)
+                    .tempfile_in(&dir)
+            },
+            |t| t.path(),
+        )
+        .with_context(|| format!("cannot write in folder {}", dir.display()))
     };
 
     let mut svg = String::new();
@@ -174,7 +181,7 @@ pub fn render(stem: &Path, width: u32, height: u32, figure: &impl Draw) -> Resul
         figure.draw(&root, Px(1.0))?;
         root.present()?;
     }
-    let mut svg_tmp = tmp(".svg")?;
+    let (mut svg_tmp, svg_live) = tmp(".svg")?;
     std::io::Write::write_all(svg_tmp.as_file_mut(), svg.as_bytes())
         .with_context(|| format!("{}: cannot write", svg_path.display()))?;
 
@@ -190,7 +197,7 @@ pub fn render(stem: &Path, width: u32, height: u32, figure: &impl Draw) -> Resul
     let small = downsample(&big, width, height, SUPERSAMPLE);
     drop(big);
     // The bitmap backend encodes by the file's extension, hence the `.png` suffix.
-    let png_tmp = tmp(".png")?;
+    let (png_tmp, png_live) = tmp(".png")?;
     {
         let root = BitMapBackend::new(png_tmp.path(), (width, height)).into_drawing_area();
         let image = BitMapElement::<(i32, i32)>::with_owned_buffer((0, 0), (width, height), small)
@@ -207,10 +214,10 @@ pub fn render(stem: &Path, width: u32, height: u32, figure: &impl Draw) -> Resul
         let _ = std::fs::set_permissions(t, std::fs::Permissions::from_mode(0o644));
     }
 
-    svg_tmp
-        .persist(&svg_path)
+    svg_live
+        .finish(|| svg_tmp.persist(&svg_path))
         .with_context(|| format!("{}: cannot move into place", svg_path.display()))?;
-    if let Err(e) = png_tmp.persist(&png_path) {
+    if let Err(e) = png_live.finish(|| png_tmp.persist(&png_path)) {
         // Keep the pair consistent: no SVG without its PNG.
         let _ = std::fs::remove_file(&svg_path);
         return Err(anyhow!(e.error))

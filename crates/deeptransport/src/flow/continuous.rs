@@ -292,7 +292,10 @@ impl<'a> Prepared<'a> {
         match (self, source) {
             (Prepared::Data { bandwidth, .. }, _) => (
                 0.5 * bandwidth,
-                format!("the data smoothed with bandwidth H = {bandwidth} (t* = H/2)"),
+                format!(
+                    "the data smoothed with bandwidth H = {} (t* = H/2)",
+                    crate::error::fmt_num(*bandwidth)
+                ),
             ),
             (Prepared::Spectral(sp), FlowSource::Gaussian(_)) => (
                 sp.singular_time().0,
@@ -339,8 +342,9 @@ impl<'a> Prepared<'a> {
                 if let Some(j) = r.log_normalizer.iter().position(|l| !l.is_finite()) {
                     return Err(Error::NonFinite {
                         what: format!(
-                            "the score of the smoothed data at t = {t} (the point is too far \
-                             from every atom for double precision)"
+                            "the score of the smoothed data at t = {} (the point is too far \
+                             from every atom for double precision)",
+                            crate::error::fmt_num(t)
                         ),
                         row: j + 1,
                         col: 1,
@@ -365,7 +369,8 @@ fn check_flow_times(times: &[f64], t_star: f64, what: &str) -> Result<()> {
                 name: format!("time {}", k + 1),
                 value: crate::error::fmt_num(t),
                 reason: format!(
-                    "flow times must be finite, ≥ 0 and non-decreasing (previous {prev})"
+                    "flow times must be finite, ≥ 0 and non-decreasing (previous {})",
+                    crate::error::fmt_num(prev)
                 ),
             });
         }

@@ -112,7 +112,11 @@ pub fn grid_measure(mu: &Mixture, lo: f64, hi: f64, per_axis: usize) -> Result<G
     if per_axis < 2 || !(lo.is_finite() && hi.is_finite() && lo < hi) || n > 10_000_000 {
         return Err(Error::InvalidParameter {
             name: "grid".into(),
-            value: format!("[{lo}, {hi}]^{d} with {per_axis} points per axis"),
+            value: format!(
+                "[{}, {}]^{d} with {per_axis} points per axis",
+                crate::error::fmt_num(lo),
+                crate::error::fmt_num(hi)
+            ),
             reason: "need lo < hi finite, at least 2 and at most 10⁷ points in all".into(),
         });
     }

@@ -82,10 +82,11 @@ pub fn composition(mu: &Gaussian, taus: &[f64]) -> Result<Vec<Gaussian>> {
         let (lo, hi) = (vals[0], vals[vals.len() - 1]);
         if !(lo > COLLAPSE_RATIO * hi && lo > f64::MIN_POSITIVE) {
             return Err(Error::Unsupported(format!(
-                "the deep DAE collapses the Gaussian at layer {} (τ = {tau}): the smallest \
+                "the deep DAE collapses the Gaussian at layer {} (τ = {}): the smallest \
                  covariance eigenvalue {lo:e} is below {COLLAPSE_RATIO:e} times the largest \
                  {hi:e}, a degenerate measure; use fewer layers or a smaller τ",
-                layer + 1
+                layer + 1,
+                crate::error::fmt_num(tau)
             )));
         }
         out.push(rebuild(mu, &vals, vecs.view())?);
@@ -140,8 +141,9 @@ fn check_flow_time(mu: &Gaussian, t: f64) -> Result<(Array1<f64>, Array2<f64>)> 
             name: "t".into(),
             value: crate::error::fmt_num(t),
             reason: format!(
-                "the continuous DAE of this Gaussian is singular at t* = λ_min(Σ)/2 = {t_star}; \
-                 t must be below it"
+                "the continuous DAE of this Gaussian is singular at t* = λ_min(Σ)/2 = {}; \
+                 t must be below it",
+                crate::error::fmt_num(t_star)
             ),
         });
     }
@@ -208,10 +210,10 @@ pub fn distance_from_flow(mu: &Gaussian, nu: &Gaussian) -> Result<FlowDistance> 
     if target > log_det_flow(0.0) {
         return Err(Error::InvalidParameter {
             name: "ν (compared with the flow)".into(),
-            value: format!("log det Σ_ν = {target}"),
+            value: format!("log det Σ_ν = {}", crate::error::fmt_num(target)),
             reason: format!(
                 "its entropy exceeds that of μ₀ (log det Σ₀ = {}); the flow only lowers entropy",
-                log_det_flow(0.0)
+                crate::error::fmt_num(log_det_flow(0.0))
             ),
         });
     }

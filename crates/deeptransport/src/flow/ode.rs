@@ -13,7 +13,7 @@
 //! (FSAL: six new evaluations per accepted step). The embedded 4th-order solution gives the local
 //! error estimate `err = y₅ − y₄ = h Σ e_j k_j`.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, fmt_num};
 
 /// Nodes `c_i` of the Dormand–Prince 5(4) tableau.
 const C2: f64 = 1.0 / 5.0;
@@ -406,9 +406,11 @@ where
         if !t.is_finite() || t < prev {
             return Err(Error::InvalidParameter {
                 name: format!("output time {}", k + 1),
-                value: crate::error::fmt_num(t),
+                value: fmt_num(t),
                 reason: format!(
-                    "output times must be finite, non-decreasing and ≥ t0 = {t0} (previous {prev})"
+                    "output times must be finite, non-decreasing and ≥ t0 = {} (previous {})",
+                    fmt_num(t0),
+                    fmt_num(prev)
                 ),
             });
         }
@@ -445,9 +447,12 @@ where
     loop {
         if attempts >= opts.max_steps {
             return Err(Error::NotConverged(format!(
-                "Dormand–Prince reached max_steps = {} attempted steps at t = {t} of [{t0}, \
-                 {t_end}] (last step size {h:e}); loosen rtol/atol or raise max_steps",
-                opts.max_steps
+                "Dormand–Prince reached max_steps = {} attempted steps at t = {} of [{}, {}] \
+                 (last step size {h:e}); loosen rtol/atol or raise max_steps",
+                opts.max_steps,
+                fmt_num(t),
+                fmt_num(t0),
+                fmt_num(t_end)
             )));
         }
         // Never step past the end; a step within 1 % of it lands on it exactly.
@@ -457,8 +462,9 @@ where
         }
         if h.is_nan() || h <= 10.0 * f64::EPSILON * t.abs() || h < f64::MIN_POSITIVE {
             return Err(Error::NotConverged(format!(
-                "Dormand–Prince step size {h:e} underflowed at t = {t} (the solution may be \
-                 singular there)"
+                "Dormand–Prince step size {h:e} underflowed at t = {} (the solution may be \
+                 singular there)",
+                fmt_num(t)
             )));
         }
         attempts += 1;
@@ -522,8 +528,8 @@ where
     if !(t1.is_finite() && t1 > t0) || n_steps == 0 {
         return Err(Error::InvalidParameter {
             name: "t1, n_steps".into(),
-            value: format!("{t1}, {n_steps}"),
-            reason: format!("need a finite t1 > t0 = {t0} and n_steps ≥ 1"),
+            value: format!("{}, {n_steps}", fmt_num(t1)),
+            reason: format!("need a finite t1 > t0 = {} and n_steps ≥ 1", fmt_num(t0)),
         });
     }
     let mut st = Stepper::new(y0.len());

@@ -18,7 +18,7 @@ pub mod newton2d;
 pub mod one_d;
 pub mod qmc;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, fmt_num};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 
 /// The source measure `μ`.
@@ -145,7 +145,8 @@ impl Targets {
                     .find(|(_, v)| !(v.is_finite() && **v > 0.0))
                 {
                     return Err(Error::InvalidWeights(format!(
-                        "target weight {v} at row {} is not a positive finite number",
+                        "target weight {} at row {} is not a positive finite number",
+                        fmt_num(*v),
                         i + 1
                     )));
                 }
@@ -189,7 +190,8 @@ impl Targets {
         let total = nu.sum();
         if !(total.is_finite() && total > 0.0) {
             return Err(Error::InvalidWeights(format!(
-                "the target weights sum to {total}"
+                "the target weights sum to {}",
+                fmt_num(total)
             )));
         }
         nu /= total;

@@ -43,7 +43,7 @@
 //! bit-identical for any thread count. The Newton system is solved by faer's sparse Cholesky
 //! factorisation, which runs sequentially here (faer is built without its `rayon` feature).
 
-use crate::error::{Error, Result, check_points};
+use crate::error::{Error, Result, check_points, fmt_num};
 use faer::Side;
 use faer::linalg::solvers::Solve;
 use faer::sparse::{SparseColMat, Triplet};
@@ -212,7 +212,7 @@ pub fn newton_2d(
     if !(opts.tol.is_finite() && opts.tol > 0.0) {
         return Err(Error::InvalidParameter {
             name: "tol".into(),
-            value: format!("{}", opts.tol),
+            value: fmt_num(opts.tol),
             reason: "must be a finite number > 0 (a relative mass error)".into(),
         });
     }
@@ -356,13 +356,14 @@ fn check_masses(nu: ArrayView1<f64>, n: usize) -> Result<Vec<f64>> {
         return Err(Error::InvalidWeights(format!(
             "nu[{}] = {} is not > 0 (every target needs positive mass)",
             i + 1,
-            nu[i]
+            fmt_num(nu[i])
         )));
     }
     let s: f64 = nu.iter().sum();
     if (s - 1.0).abs() > 1e-12 {
         return Err(Error::InvalidWeights(format!(
-            "nu sums to {s}, not to 1 within 1e-12 (the source is a probability measure)"
+            "nu sums to {}, not to 1 within 1e-12 (the source is a probability measure)",
+            fmt_num(s)
         )));
     }
     Ok(nu)
