@@ -7,8 +7,11 @@
 //! scalar `f64`. Tolerance, per query `j`: the differences are exact to one rounding, so every
 //! `ℓ_i` is within `(d + 3)·ε·|ℓ_i|` and the softmax weights within `2(d + 3)·ε·max|ℓ_i|`
 //! relative, which moves the mean by at most that times `R_j = max |x_i − y_j|` over the points
-//! that carry weight (those with `s_i > 10⁻³⁰⁰`); summation in another order adds `n·ε·R_j`, and
-//! writing the answer `y + Σ s(x − y)` one rounding of `|Φ_j|`. On the GEMM path (`d ≥ 9`) the
+//! that carry weight (those with `s_i > 10⁻³⁰⁰`). The kernel sums the coordinates, `Σ s_i x_i`,
+//! in its own order with at most one rescaling per term: `2(n + 1)·ε·max|x_ik|` over those
+//! points, and `|x_ik| ≤ |x_ik − Φ_k| + |Φ_k| ≤ 2R_j + |Φ_jk|` (Φ is in their hull, so within
+//! `R_j` of `y`); the reference's own sum of displacements adds `n·ε·R_j + ε·|Φ_jk|`. On the
+//! GEMM path (`d ≥ 9`) the
 //! costs of pairs far from the coordinate-wise median come from direct differences too, and the
 //! rest carry an expansion error bounded by the kernel's documented `τ = 10⁻⁹` in `ℓ`, hence
 //! `2τR_j`.
@@ -161,7 +164,8 @@ fn check(path: SimdPath, x: &Array2<f64>, kernel: PairKernel) -> Result<(), Test
             2.0 * (d as f64 + 3.0) * EPS * big + n as f64 * EPS + if gemm { 2e-9 } else { 0.0 };
         let row = got.mean.row(j);
         for k in 0..d {
-            let tol = 4.0 * (rel * reach + EPS * phi[k].abs()) + f64::MIN_POSITIVE;
+            let sum = 2.0 * (n as f64 + 1.0) * EPS * (2.0 * reach + phi[k].abs());
+            let tol = 4.0 * (rel * reach + sum) + f64::MIN_POSITIVE;
             let err = (row[k] - phi[k]).abs();
             prop_assert!(
                 err <= tol,
@@ -222,6 +226,40 @@ fn one_far_outlier_leaves_the_square_exact() {
             1e20,
             "{path:?}: the outlier is its own posterior mean"
         );
+    }
+}
+
+/// A far query of a single atom: the posterior is that atom, so `Φ` must be it bit for bit, on
+/// every path, kernel and dimension (tiled, direct and GEMM). Summing displacements and adding
+/// the query back, `y + (x − y)`, rounds at the scale of `|y|`: this is the case, `n = 1` at
+/// 2.585111054333963 with the query 10³ away, that put `Φ` outside the data's box on aarch64.
+#[test]
+fn a_single_atom_is_its_own_posterior_mean_for_any_query() {
+    for d in [1, 2, 3, 8, GEMM_MIN_DIM, GEMM_MIN_DIM + 7] {
+        let x = Array2::from_shape_fn((1, d), |(_, k)| 2.585111054333963 * (k as f64 - 1.7));
+        let q = Array2::from_shape_fn((6, d), |(j, k)| {
+            x[[0, k]]
+                + [0.0, 1e3, -1e3, 1e10, 0.37, -1e150][j] * if k % 2 == 0 { 1.0 } else { -0.5 }
+        });
+        for kernel in [
+            PairKernel::Gaussian { inv_two_t: 0.5 },
+            PairKernel::Laplace { inv_b: 1.0 },
+            PairKernel::Cube { half_width: 1e151 },
+            PairKernel::Student {
+                half_nu_plus_d: 3.0,
+                inv_nu_s2: 0.2,
+            },
+        ] {
+            for path in SimdPath::supported() {
+                let got = kernel::with_simd_path(path, || {
+                    kernel::softmax_mean(q.view(), x.view(), None, kernel, &|_| {})
+                })
+                .expect("a supported path");
+                for (j, row) in got.mean.rows().into_iter().enumerate() {
+                    assert_eq!(row, x.row(0), "{path:?} {kernel:?} d = {d}, query {j}");
+                }
+            }
+        }
     }
 }
 

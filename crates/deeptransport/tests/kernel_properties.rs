@@ -354,7 +354,7 @@ proptest! {
     /// scalar reference (all log-weights from `y − x` on the raw coordinates, then max, exp,
     /// sums). The data sit at an offset up to 200 from the origin, where the uncentred GEMM
     /// cancellation `ε(|x|² + |y|²)/2t` would reach ~1e-9 in the exponent; the kernel centres on
-    /// the data mean, so the cancellation is `≲ 4d²ε·2.25/2t` (coordinates within 1.5 of the
+    /// the data's coordinate-wise median, so the cancellation is `≲ 4d²ε·2.25/2t` (coordinates within 1.5 of the
     /// centre), the rounding of `x − c` adds `≲ |∇ℓ|·2ε·200·√d`, together `δℓ ≲ 2e-12` at
     /// t ≥ 2, d ≤ 24, which moves Φ by `≲ 2·diam·δℓ`. The tolerance, `1e-10·(1 + diam)`, is
     /// relative to the spread of the data, not to its offset; `log Z` gets `1e-10·(1 + |log Z|)`.

@@ -32,10 +32,14 @@
 //! GEMM), after centring both clouds on the data's coordinate-wise median.
 //!
 //! **Precision with outliers** (issue 17): the tiled and direct loops take differences of the raw
-//! coordinates, `y − x_i`, exact to one rounding, and sum the displacements `x_i − y` (not the
-//! coordinates), writing `Φ = y + Σ s_i (x_i − y)`: each log-weight is accurate to `(d + 3)ε`
-//! relative and the mean to rounding at the scale of the posterior's spread around `y`, whatever
-//! the other points are (one point at `10²⁰` used to make the others' means `0.0`). The GEMM
+//! coordinates, `y − x_i`, exact to one rounding (no centre that an outlier could move), so each
+//! log-weight is accurate to `(d + 3)ε` relative whatever the other points are (one point at
+//! `10²⁰` used to make the others' means `0.0`). They sum the raw coordinates, `Φ = Σ s_i x_i /
+//! Σ s_i`: a convex combination, so `Φ` stays in the box of the points that carry weight up to
+//! summation rounding `nε·max|x_i|` over those points, one atom carrying all the mass gives that
+//! atom exactly, and a far query costs nothing (summing the displacements `x_i − y` and adding
+//! `y` back rounds at the scale of `|y|`, which for a query `10³` away from the data left `Φ`
+//! outside the data's box). The GEMM
 //! expansion cancels: its error in a cost is at most `β(|ỹ|² + |x̃|²)`, `β = (4d + 48)ε`, for the
 //! centred points (the bound of [`nearest`]). For each query and chunk of data the kernel checks
 //! that bound times the slope of the log-weight (`1/2t`) against [`GEMM_LOG_WEIGHT_TOLERANCE`],
@@ -275,8 +279,6 @@ pub fn softmax_mean(
                 mean_b,
             ),
         }
-        // The tiled and direct loops wrote the mean displacement `Φ − y`.
-        add_queries(mean_b, q.view());
     });
     reduction
 }
@@ -311,7 +313,7 @@ pub(crate) fn coordinate_median(clouds: &[ArrayView2<f64>]) -> Vec<f64> {
         .collect()
 }
 
-/// `mean_b += q` row by row: a block's mean displacements `Φ − y` made into `Φ`.
+/// `mean_b += q` row by row: a block's means computed on centred points moved back.
 fn add_queries(mean_b: &mut [f64], q: ArrayView2<f64>) {
     for (row, y) in mean_b.chunks_mut(q.ncols()).zip(q.rows()) {
         row.iter_mut().zip(y).for_each(|(m, v)| *m += v);
@@ -525,8 +527,8 @@ fn exponentiate(ell: &mut [f64], max: &mut f64, sum: &mut [f64; LANES]) -> Optio
 }
 
 /// Direct path: per query, stream the data in chunks; `combine` folds one coordinate difference
-/// into the pair cost, `log_weight` turns the cost into `ℓ`. Writes the mean displacement
-/// `Φ − y` (module docs: the differences of raw coordinates are exact to one rounding).
+/// into the pair cost, `log_weight` turns the cost into `ℓ`. Writes `Φ = Σ s_i x_i` (module
+/// docs: the differences of raw coordinates are exact to one rounding).
 #[inline(always)]
 fn direct_block_body(
     p: &Prepared,
@@ -563,10 +565,10 @@ fn direct_block_body(
                 if scale != 1.0 {
                     acc.iter_mut().for_each(|v| *v *= scale);
                 }
-                let (xk, yk) = (&p.by_coord[k * p.padded + start..][..len], q[k]);
+                let xk = &p.by_coord[k * p.padded + start..][..len];
                 for (c, x) in ell.chunks_exact(LANES).zip(xk.chunks_exact(LANES)) {
                     for l in 0..LANES {
-                        acc[l] += c[l] * (x[l] - yk);
+                        acc[l] += c[l] * x[l];
                     }
                 }
                 *acc_k = acc;

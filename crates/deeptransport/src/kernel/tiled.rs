@@ -100,7 +100,7 @@ pub(super) struct Source<'a, T = f64> {
 
 /// What is accumulated besides the normaliser, and where it goes (one row per query).
 pub(super) enum Output<'a> {
-    /// The softmax-weighted mean displacement `Σ s_i (x_i − y)`, `d` per query (the DAE: `Φ − y`).
+    /// The softmax-weighted mean `Σ s_i x_i` of the data, `d` per query (the DAE's `Φ`).
     Mean(&'a mut [f64]),
     /// The softmax-weighted mean of the pair cost, one per query (Sinkhorn's row cost).
     MeanCost(&'a mut [f64]),
@@ -387,18 +387,18 @@ fn by_kernel<S: Vector, const R: usize, const RW: usize>(
             }
         };
     }
-    // The DAE's payload is the displacement `x − y`, one per dimension (see [`tile`]).
+    // The DAE's payload is the data point `x` itself, one value per dimension (see [`tile`]).
     macro_rules! mean {
         ($cost:expr, $mean:expr) => {
             match src.d {
-                1 => run::<S, _, 1, R, 1>(src, queries, $cost, lse, $mean, |_, z| *z),
-                2 => run::<S, _, 2, R, 2>(src, queries, $cost, lse, $mean, |_, z| *z),
-                3 => run::<S, _, 3, R, 3>(src, queries, $cost, lse, $mean, |_, z| *z),
-                4 => run::<S, _, 4, RW, 4>(src, queries, $cost, lse, $mean, |_, z| *z),
-                5 => run::<S, _, 5, RW, 5>(src, queries, $cost, lse, $mean, |_, z| *z),
-                6 => run::<S, _, 6, RW, 6>(src, queries, $cost, lse, $mean, |_, z| *z),
-                7 => run::<S, _, 7, RW, 7>(src, queries, $cost, lse, $mean, |_, z| *z),
-                8 => run::<S, _, 8, RW, 8>(src, queries, $cost, lse, $mean, |_, z| *z),
+                1 => run::<S, _, 1, R, 1>(src, queries, $cost, lse, $mean, |_, x| *x),
+                2 => run::<S, _, 2, R, 2>(src, queries, $cost, lse, $mean, |_, x| *x),
+                3 => run::<S, _, 3, R, 3>(src, queries, $cost, lse, $mean, |_, x| *x),
+                4 => run::<S, _, 4, RW, 4>(src, queries, $cost, lse, $mean, |_, x| *x),
+                5 => run::<S, _, 5, RW, 5>(src, queries, $cost, lse, $mean, |_, x| *x),
+                6 => run::<S, _, 6, RW, 6>(src, queries, $cost, lse, $mean, |_, x| *x),
+                7 => run::<S, _, 7, RW, 7>(src, queries, $cost, lse, $mean, |_, x| *x),
+                8 => run::<S, _, 8, RW, 8>(src, queries, $cost, lse, $mean, |_, x| *x),
                 _ => return false,
             }
         };
@@ -421,7 +421,7 @@ fn by_kernel<S: Vector, const R: usize, const RW: usize>(
 
 /// The reduction for every query: data in chunks, queries in tiles of `R` within a chunk, then
 /// each query's lanes folded. Writes `lse` and `P` payload means per query (for [`Output::Mean`]
-/// the mean displacement `Φ − y`); a query without mass
+/// the posterior mean `Φ`); a query without mass
 /// gets `lse = −∞` and NaN means.
 #[inline(always)]
 fn run<S: Vector, K: Cost, const D: usize, const R: usize, const P: usize>(
@@ -499,14 +499,12 @@ fn tile<S: Vector, K: Cost, const D: usize, const R: usize, const P: usize>(
             x[k] = S::load(&coords[k][v * S::LANES..]);
         }
         let lw = S::load(lw);
-        // The displacements `x − y`, exact to one rounding: the cost folds them, and the DAE's
-        // payload sums them (see below).
-        let mut z = [x; R];
+        // The cost folds the differences `x − y` of raw coordinates, exact to one rounding
+        // whatever the other points are (no centre an outlier could move).
         let mut c = [S::splat(0.0); R];
         for r in 0..R {
             for k in 0..D {
-                z[r][k] = x[k].sub(qv[r][k]);
-                c[r] = cost.fold(c[r], z[r][k]);
+                c[r] = cost.fold(c[r], x[k].sub(qv[r][k]));
             }
         }
         let mut ell = c;
@@ -527,7 +525,7 @@ fn tile<S: Vector, K: Cost, const D: usize, const R: usize, const P: usize>(
         }
         for r in 0..R {
             let e = arg[r].exp_nonpositive();
-            local[r].accumulate(e, &payload(c[r], &z[r]));
+            local[r].accumulate(e, &payload(c[r], &x));
         }
     }
     *states = local;
