@@ -18,13 +18,20 @@ fn check_gaussian(g: &Gaussian, d: usize) {
     assert!(all_finite(c.iter()), "a non-finite covariance");
     for i in 0..d {
         for j in 0..i {
-            assert_eq!(c[[i, j]].to_bits(), c[[j, i]].to_bits(), "an unsymmetric covariance");
+            assert_eq!(
+                c[[i, j]].to_bits(),
+                c[[j, i]].to_bits(),
+                "an unsymmetric covariance"
+            );
         }
     }
     let l = g.spd().lower();
     assert!(all_finite(l.iter()), "a non-finite Cholesky factor");
     assert!((0..d).all(|i| l[[i, i]] > 0.0), "a non-positive pivot");
-    assert!(g.spd().log_det().is_finite(), "a non-finite log-determinant");
+    assert!(
+        g.spd().log_det().is_finite(),
+        "a non-finite log-determinant"
+    );
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -37,7 +44,10 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(w.len(), m.components().len());
             assert!(w.iter().all(|&x| x.is_finite() && x >= 0.0), "a bad weight");
             let s = w.sum();
-            assert!((s - 1.0).abs() <= 1e-12 * w.len() as f64, "weights summing to {s}");
+            assert!(
+                (s - 1.0).abs() <= 1e-12 * w.len() as f64,
+                "weights summing to {s}"
+            );
             let d = m.dim();
             for c in m.components() {
                 check_gaussian(c, d);

@@ -17,7 +17,10 @@ fn check<T: Real>(bytes: &[u8]) {
                     assert_eq!(l.weight.len(), l.fan_in * l.fan_out);
                     assert_eq!(l.bias.len(), l.fan_out);
                     assert!(
-                        l.weight.iter().chain(&l.bias).all(|&v| v.to_f64().is_finite()),
+                        l.weight
+                            .iter()
+                            .chain(&l.bias)
+                            .all(|&v| v.to_f64().is_finite()),
                         "a non-finite parameter in {}",
                         T::NAME
                     );

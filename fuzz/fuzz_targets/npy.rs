@@ -35,7 +35,10 @@ fuzz_target!(|data: &[u8]| {
         Ok((t, from_sidecar)) => {
             assert!(!from_sidecar, "a sidecar that does not exist");
             let pos = t.positions();
-            assert!(pos.shape().iter().all(|&s| s >= 1), "Ok with an empty trajectory");
+            assert!(
+                pos.shape().iter().all(|&s| s >= 1),
+                "Ok with an empty trajectory"
+            );
             assert_eq!(t.times().len(), pos.shape()[0]);
             assert!(all_finite(pos.iter()), "Ok with a non-finite position");
         }

@@ -84,6 +84,29 @@ pub fn check_err(e: &anyhow::Error, must_name: &str) {
     );
 }
 
+/// The contract of the activations readers (`.npz` and `.safetensors`, `tracks --activations`
+/// with `--flatten`) on the file `bytes` written as `name`: Ok opens at least two layers and
+/// each layer read is `n × d` (n, d ≥ 1) of finite values; every error obeys [`check_err`].
+pub fn check_activations(name: &str, bytes: &[u8]) {
+    let p = put(name, bytes);
+    let shown = p.display().to_string();
+    match activations::Layers::open(None, Some(p), None, None, true) {
+        Ok(mut layers) => {
+            assert!(layers.len() >= 2, "Ok with {} layers", layers.len());
+            for k in 0..layers.len() {
+                match layers.read(k) {
+                    Ok(a) => {
+                        assert!(a.nrows() >= 1 && a.ncols() >= 1, "an empty layer");
+                        assert!(all_finite(a.iter()), "a non-finite value");
+                    }
+                    Err(e) => check_err(&e, &shown),
+                }
+            }
+        }
+        Err(e) => check_err(&e, &shown),
+    }
+}
+
 /// Every value finite.
 pub fn all_finite<'a>(v: impl IntoIterator<Item = &'a f64>) -> bool {
     v.into_iter().all(|x| x.is_finite())
@@ -91,7 +114,10 @@ pub fn all_finite<'a>(v: impl IntoIterator<Item = &'a f64>) -> bool {
 
 /// Bitwise equality of two arrays (shape and every value's bits).
 pub fn same_bits(a: &ndarray::Array2<f64>, b: &ndarray::Array2<f64>) -> bool {
-    a.shape() == b.shape() && a.iter().zip(b.iter()).all(|(x, y)| x.to_bits() == y.to_bits())
+    a.shape() == b.shape()
+        && a.iter()
+            .zip(b.iter())
+            .all(|(x, y)| x.to_bits() == y.to_bits())
 }
 
 /// The ok half for point files: `n × d` with `n, d ≥ 1`, every value finite; and what the CLI

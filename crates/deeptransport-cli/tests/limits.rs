@@ -404,89 +404,39 @@ fn negative_counts_are_refused_with_the_reason() {
     let w = tempfile::tempdir().unwrap();
     fs::write(w.path().join("d.csv"), "0,0\n1,0\n0,1\n").unwrap();
     fs::write(w.path().join("g.json"), GAUSS).unwrap();
-    let cases: [(&[&str], &str, &str); 12] = [
+    // (command line, the count flag, its smallest value)
+    let cases = [
+        ("dae --measure g.json --t 0.5 --out o.npy", "--samples", "1"),
+        ("dae --measure g.json --t 0.5 --out o.npy", "--seed", "0"),
+        ("dae --data d.csv --t 0.5 --out o.npy", "--threads", "1"),
+        ("deep --data d.csv --tau 0.1 --out o.npy", "--layers", "1"),
         (
-            &["dae", "--measure", "g.json", "--t", "0.5", "--out", "o.npy"],
-            "--samples",
-            "1",
-        ),
-        (
-            &["dae", "--measure", "g.json", "--t", "0.5", "--out", "o.npy"],
-            "--seed",
-            "0",
-        ),
-        (
-            &["dae", "--data", "d.csv", "--t", "0.5", "--out", "o.npy"],
-            "--threads",
-            "1",
-        ),
-        (
-            &["deep", "--data", "d.csv", "--tau", "0.1", "--out", "o.npy"],
-            "--layers",
-            "1",
-        ),
-        (
-            &[
-                "flow",
-                "--measure",
-                "g.json",
-                "--t",
-                "0.1",
-                "--out",
-                "o.npy",
-            ],
+            "flow --measure g.json --t 0.1 --out o.npy",
             "--max-steps",
             "1",
         ),
         (
-            &[
-                "flow",
-                "--measure",
-                "g.json",
-                "--t",
-                "0.1",
-                "--out",
-                "o.npy",
-            ],
+            "flow --measure g.json --t 0.1 --out o.npy",
             "--samples",
             "1",
         ),
-        (&["entropy", "--data", "d.csv"], "--k", "1"),
-        (&["w2", "--a", "d.csv", "--b", "d.csv"], "--max-iter", "1"),
+        ("entropy --data d.csv", "--k", "1"),
+        ("w2 --a d.csv --b d.csv", "--max-iter", "1"),
         (
-            &[
-                "sdot",
-                "--target",
-                "d.csv",
-                "--potential",
-                "h.npy",
-                "--out",
-                "o.npy",
-            ],
+            "sdot --target d.csv --potential h.npy --out o.npy",
             "--generate",
             "1",
         ),
+        ("sdot --target d.csv --potential h.npy", "--max-iter", "1"),
+        ("tracks --layers d.csv,d.csv", "--max-samples", "1"),
         (
-            &["sdot", "--target", "d.csv", "--potential", "h.npy"],
-            "--max-iter",
-            "1",
-        ),
-        (&["tracks", "--layers", "d.csv,d.csv"], "--max-samples", "1"),
-        (
-            &[
-                "recon",
-                "--input",
-                "d.csv",
-                "--recon",
-                "d.csv",
-                "--homology",
-            ],
+            "recon --input d.csv --recon d.csv --homology",
             "--max-samples",
             "1",
         ),
     ];
-    for (args, flag, min) in cases {
-        let mut all = args.to_vec();
+    for (line, flag, min) in cases {
+        let mut all: Vec<&str> = line.split_whitespace().collect();
         all.extend([flag, "-1"]);
         let err = assert_refused(w.path(), &all, &[flag, &format!("≥ {min}"), "-1"]);
         assert!(!err.contains("unexpected argument"), "{all:?}: {err}");

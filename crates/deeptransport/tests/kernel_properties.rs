@@ -24,6 +24,10 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+mod common;
+
+use common::log_weight;
+
 const EPS: f64 = f64::EPSILON;
 
 fn config(cases: u32) -> ProptestConfig {
@@ -513,30 +517,12 @@ fn reference_softmax_mean(
     let mut mean = Array2::zeros((m, d));
     let mut lse = Array1::zeros(m);
     for j in 0..m {
+        let y = queries.row(j).to_vec();
         let ell: Vec<f64> = data
             .rows()
             .into_iter()
             .zip(log_w.iter())
-            .map(|(x, &lw)| {
-                let z = (0..d).map(|k| queries[[j, k]] - x[k]);
-                let sq: f64 = z.clone().map(|v| v * v).sum();
-                let l = match kernel {
-                    PairKernel::Gaussian { inv_two_t } => -sq * inv_two_t,
-                    PairKernel::Student {
-                        half_nu_plus_d,
-                        inv_nu_s2,
-                    } => -half_nu_plus_d * (sq * inv_nu_s2).ln_1p(),
-                    PairKernel::Laplace { inv_b } => -z.map(f64::abs).sum::<f64>() * inv_b,
-                    PairKernel::Cube { half_width } => {
-                        if z.map(f64::abs).fold(0.0, f64::max) <= half_width {
-                            0.0
-                        } else {
-                            f64::NEG_INFINITY
-                        }
-                    }
-                };
-                l + lw
-            })
+            .map(|(x, &lw)| log_weight(kernel, &y, &x.to_vec()) + lw)
             .collect();
         let max = ell.iter().fold(f64::NEG_INFINITY, |a, &v| a.max(v));
         let mut total = 0.0;
