@@ -46,9 +46,9 @@ cargo clippy --target "$TARGET" --workspace --all-targets -- -D warnings
 echo "== cargo build --release --target $TARGET --workspace"
 cargo build --release --target "$TARGET" --workspace
 
-echo "== kernel tests under qemu-aarch64 (lib unit tests, kernel_properties, kernel_f32, sinkhorn)"
+echo "== kernel tests under qemu-aarch64 (lib unit tests, kernel_properties, kernel_outliers, kernel_f32, sinkhorn)"
 cargo test --release --target "$TARGET" -p deeptransport \
-  --lib --test kernel_properties --test kernel_f32 --test sinkhorn
+  --lib --test kernel_properties --test kernel_outliers --test kernel_f32 --test sinkhorn
 
 echo "== deeptransport --version under qemu-aarch64"
 version=$(qemu-aarch64 -L "$SYSROOT" "${CARGO_TARGET_DIR:-target}/$TARGET/release/deeptransport" --version)
