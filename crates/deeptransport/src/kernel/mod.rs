@@ -39,12 +39,12 @@
 //! summation rounding `nε·max|x_i|` over those points, one atom carrying all the mass gives that
 //! atom exactly, and a far query costs nothing (summing the displacements `x_i − y` and adding
 //! `y` back rounds at the scale of `|y|`, which for a query `10³` away from the data left `Φ`
-//! outside the data's box). The GEMM
-//! expansion cancels: its error in a cost is at most `β(|ỹ|² + |x̃|²)`, `β = (4d + 48)ε`, for the
-//! centred points (the bound of [`nearest`]). For each query and chunk of data the kernel checks
-//! that bound times the slope of the log-weight (`1/2t`) against [`GEMM_LOG_WEIGHT_TOLERANCE`],
-//! and where it fails (a far query, a chunk holding an outlier) computes that row's costs from
-//! direct differences instead. So every log-weight is within `max((d + 3)ε|ℓ|, τ)` of exact.
+//! outside the data's box). The GEMM expansion cancels: its error in a cost is at most
+//! `β(|ỹ|² + |x̃|²)`, `β = (4d + 48)ε`, for the centred points (the bound of [`nearest`]). For
+//! each query and chunk of data the kernel checks that bound times the slope of the log-weight
+//! (`1/2t`) against [`GEMM_LOG_WEIGHT_TOLERANCE`], and where it fails (a far query, a chunk
+//! holding an outlier) computes that row's costs from direct differences instead. So every
+//! log-weight is within `max((d + 3)ε|ℓ|, τ)` of exact.
 
 /// Runs `$body(args)` compiled for AVX-512 or AVX2 + FMA as `$path` says, else for the baseline
 /// target (the `portable` and `scalar` paths). Every variant performs the same IEEE operations in
@@ -313,10 +313,11 @@ pub(crate) fn coordinate_median(clouds: &[ArrayView2<f64>]) -> Vec<f64> {
         .collect()
 }
 
-/// `mean_b += q` row by row: a block's means computed on centred points moved back.
-fn add_queries(mean_b: &mut [f64], q: ArrayView2<f64>) {
-    for (row, y) in mean_b.chunks_mut(q.ncols()).zip(q.rows()) {
-        row.iter_mut().zip(y).for_each(|(m, v)| *m += v);
+/// `centre` added to every row of `means` (rows of `centre.len()` values): means computed on
+/// points centred on `centre`, moved back.
+fn add_centre(means: &mut [f64], centre: &[f64]) {
+    for row in means.chunks_mut(centre.len()) {
+        row.iter_mut().zip(centre).for_each(|(m, c)| *m += c);
     }
 }
 
@@ -347,7 +348,7 @@ fn by_query_blocks<R: Send>(
             }
             let r = reduce(&q, lse_b, mean_b);
             if let Some(centre) = centre {
-                add_queries(mean_b, centre.broadcast((lse_b.len(), d)).expect("d"));
+                add_centre(mean_b, centre.as_slice().expect("a standard-layout vector"));
             }
             progress(lse_b.len());
             r
@@ -665,7 +666,7 @@ fn gemm_block_body(
             &mut lse[j],
             row,
         );
-        row.iter_mut().zip(&p.centre).for_each(|(m, c)| *m += c);
+        add_centre(row, &p.centre);
     }
 }
 
